@@ -1,0 +1,114 @@
+"""The attribution-method contract and its registry.
+
+A method is one small class over :class:`AttributionMethod` that overrides one hook,
+``_attribute``. The public ``attribute`` validates inputs and outputs: it returns a float tensor
+[B, H, W] on the image grid for the given target classes, finite, never silently NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+
+from ..errors import SpecXAIError
+from ..models import SpectrogramClassifier, layer_by_name
+from ..registry import Registry
+
+
+class AttributionError(SpecXAIError):
+    """A method that failed or returned non-finite values; names the method and samples."""
+
+
+class AttributionMethod:
+    """Base class. Subclasses set the class attributes and implement ``_attribute``.
+
+    Options are explicit keyword arguments of the subclass's ``__init__`` (a typo fails at once).
+    """
+
+    name: ClassVar[str]
+    family: ClassVar[str] = "other"
+    description: ClassVar[str] = ""
+    cost: ClassVar[str] = ""  # forward/backward passes per sample, for `list methods`
+    uses_layer: ClassVar[bool] = False  # reads a convolutional layer (coarse native grid)
+
+    def __init__(self, model: SpectrogramClassifier, *, layer: str = "layer4") -> None:
+        self.model = model
+        self.layer_name = layer if self.uses_layer else "input"
+
+    @property
+    def layer(self) -> torch.nn.Module:
+        return layer_by_name(self.model, self.layer_name)
+
+    def options(self) -> dict[str, object]:
+        """The options that change the maps (recorded in result keys and the manifest)."""
+        return {"layer": self.layer_name} if self.uses_layer else {}
+
+    def native_resolution(self, image_size: int) -> tuple[int, int]:
+        """Rows x columns of the map before upsampling (e.g. 7x7 for layer4 at 224 px)."""
+        if not self.uses_layer:
+            return (image_size, image_size)
+        with torch.no_grad(), capture_output(self.layer) as out:
+            p = next(self.model.parameters())
+            self.model.eval()(torch.zeros(1, 1, image_size, image_size, device=p.device, dtype=p.dtype))
+        return tuple(out[0].shape[-2:])  # type: ignore[return-value]
+
+    def attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Attributions [B, H, W] for ``images`` [B, 1, H, W] and target classes [B]."""
+        if images.ndim != 4 or images.shape[1] != 1:
+            raise ValueError(f"{self.name}: images must be [B, 1, H, W], got {tuple(images.shape)}")
+        if targets.shape != (images.shape[0],):
+            raise ValueError(f"{self.name}: need one target per image, got {tuple(targets.shape)}")
+        self.model.eval()
+        maps = self._attribute(images, targets).detach().float()
+        if maps.ndim == 4:
+            maps = maps.sum(1)
+        if maps.shape != (images.shape[0], *images.shape[-2:]):
+            raise AttributionError(f"{self.name} returned shape {tuple(maps.shape)}, expected "
+                                   f"{(images.shape[0], *images.shape[-2:])}")
+        return maps
+
+    def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def upsample(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Coarse maps [B, h, w] -> [B, H, W], bilinear with half-pixel centres (as cv2 and PIL)."""
+    return F.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
+
+
+class capture_output:
+    """Context manager: records a module's forward output; removes its hook on exit."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        self.module = module
+        self.outputs: list[torch.Tensor] = []
+
+    def __enter__(self) -> list[torch.Tensor]:
+        self.handle = self.module.register_forward_hook(lambda m, i, o: self.outputs.append(o))
+        return self.outputs
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.remove()
+
+
+METHODS: Registry[AttributionMethod] = Registry("method", AttributionMethod, "specxai_bench.methods")
+
+
+def _load_builtins() -> None:
+    from . import baselines, cam, gradcam  # noqa: F401  (each registers itself)
+
+
+METHODS.set_builtins_loader(_load_builtins)
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    name: str
+    family: str
+    layer: str
+    native_resolution: str
+    cost: str
+    description: str

@@ -1,0 +1,128 @@
+"""torchvision ResNets on spectrogram images, and their checkpoints.
+
+The classifier takes the one-channel image [B, 1, H, W] in [0, 1]; normalisation and the
+three-channel copy ImageNet-shaped networks expect happen inside the model, so attributions are
+computed on the image itself and land on its grid. Weights start from scratch unless the user
+gives a weights file (nothing can be downloaded here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+import torchvision
+from torch import nn
+
+from .errors import CheckpointError, ConfigError
+
+ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+
+
+class SpectrogramClassifier(nn.Module):
+    """Normalise a [B, 1, H, W] image, copy it to three channels, run a torchvision ResNet."""
+
+    def __init__(self, arch: str, num_classes: int) -> None:
+        super().__init__()
+        if arch not in ARCHS:
+            raise ConfigError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
+        self.arch = arch
+        self.backbone = getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x - 0.5) / 0.25
+        return self.backbone(x.expand(-1, 3, -1, -1))
+
+    @property
+    def feature_layer(self) -> nn.Module:
+        """The last convolutional block (CAM's and Grad-CAM's default layer)."""
+        return self.backbone.layer4
+
+    @property
+    def classifier(self) -> nn.Linear:
+        return self.backbone.fc
+
+
+def layer_by_name(model: SpectrogramClassifier, name: str) -> nn.Module:
+    """``layer4`` / ``layer3`` … or a dotted path inside the backbone."""
+    try:
+        return model.backbone.get_submodule(name)
+    except AttributeError:
+        names = [n for n, _ in model.backbone.named_children()]
+        raise ConfigError(f"model {model.arch} has no layer {name!r}; top-level layers: {', '.join(names)}") from None
+
+
+def load_backbone_weights(model: SpectrogramClassifier, path: str | Path) -> None:
+    """Initialise from a user-supplied state dict (e.g. ImageNet weights); the head is kept new."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"weights file {path} does not exist; give the path to a torchvision "
+                              f"{model.arch} state dict (nothing can be downloaded here)")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(f"weights file {path} could not be read as a state dict ({exc})") from None
+    state = state.get("state_dict", state) if isinstance(state, dict) else state
+    if not isinstance(state, dict):
+        raise CheckpointError(f"weights file {path} holds no state dict")
+    state = {k: v for k, v in state.items() if not k.startswith("fc.")}
+    result = model.backbone.load_state_dict(state, strict=False)
+    missing = [k for k in result.missing_keys if not k.startswith("fc.")]
+    if missing or result.unexpected_keys:
+        raise CheckpointError(
+            f"weights file {path} does not fit {model.arch}: {len(missing)} missing keys "
+            f"(e.g. {missing[:2]}), {len(result.unexpected_keys)} unexpected (e.g. {result.unexpected_keys[:2]})")
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    """Short stable hash of a JSON-able config: the checkpoint's name carries it."""
+    blob = json.dumps(config, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder, fsync, rename: the file is whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
+    import io
+
+    buf = io.BytesIO()
+    torch.save({"state_dict": model.state_dict(), "meta": json.dumps(meta, sort_keys=True)}, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_checkpoint(path: Path, model: nn.Module, expected_hash: str) -> dict[str, Any]:
+    """Load weights (``weights_only=True``) after checking the checkpoint was made for this config."""
+    how = f"delete {path} or run with --retrain"
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        meta = json.loads(blob["meta"])
+        state = blob["state_dict"]
+    except Exception as exc:
+        raise CheckpointError(f"checkpoint {path} is truncated or not a specxai-bench checkpoint "
+                              f"({type(exc).__name__}); {how}") from None
+    if meta.get("config_hash") != expected_hash:
+        raise CheckpointError(f"checkpoint {path} was made with another config "
+                              f"({meta.get('config_hash')} != {expected_hash}); {how}")
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint {path} does not fit the model ({str(exc)[:200]}); {how}") from None
+    return meta

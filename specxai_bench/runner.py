@@ -1,0 +1,219 @@
+"""The grid: task x model x method x metric, resumable, written per chunk to the result store."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import __version__
+from .corpora.synthetic import synthesize
+from .data import TaskData, build_task_data
+from .methods import METHODS, AttributionMethod
+from .metrics import METRICS, Metric, ScoringBatch
+from .models import config_hash
+from .profiles import Profile, resolve_device, resolve_profile
+from .progress import progress_bar, status
+from .results import ResultRow, ResultStore
+from .tasks import Task, resolve_tasks
+from .training import train_or_load
+
+TARGETS = ("true", "predicted")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    methods: tuple[str, ...]
+    metrics: tuple[str, ...]
+    tasks: tuple[str, ...]
+    profile: str = "auto"
+    arch: str | None = None
+    device: str = "auto"
+    seed: int = 0
+    output: Path = Path("specxai-output")
+    retrain: bool = False
+    target: str = "true"
+    batch_size: int = 16
+    progress: bool = True
+
+
+@dataclass
+class TaskOutcome:
+    task: str
+    model: str
+    model_meta: dict[str, Any]
+    failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    store_path: Path
+    profile: Profile
+    device: str
+    outcomes: list[TaskOutcome]
+
+    @property
+    def failures(self) -> list[str]:
+        return [f for o in self.outcomes for f in o.failures]
+
+
+def validate(cfg: RunConfig) -> tuple[list[str], list[str], list[Task], Profile, str]:
+    """Check every name before any work starts (an unknown name exits at once)."""
+    methods = METHODS.resolve(cfg.methods)
+    metrics = METRICS.resolve(cfg.metrics)
+    tasks = resolve_tasks(",".join(cfg.tasks))
+    device = resolve_device(cfg.device)
+    profile = resolve_profile(cfg.profile, device).with_overrides(arch=cfg.arch)
+    if cfg.target not in TARGETS:
+        from .errors import ConfigError
+        raise ConfigError(f"--target must be one of {', '.join(TARGETS)}, got {cfg.target!r}")
+    return methods, metrics, tasks, profile, device
+
+
+def run(cfg: RunConfig) -> RunSummary:
+    method_names, metric_names, tasks, profile, device = validate(cfg)
+    run_id = config_hash({**asdict(cfg), "output": None, "progress": None, "version": __version__})
+    out = Path(cfg.output)
+    store = ResultStore(out / "results.sqlite")
+    status(f"specxai-bench run {run_id}: profile {profile.name} ({profile.arch}, {profile.image_size} px) "
+           f"on {device}, tasks {', '.join(t.name for t in tasks)}")
+    t0 = time.time()
+    corpus = synthesize(profile.corpus, progress=cfg.progress)
+    fingerprint = corpus.fingerprint()
+    stage_seconds: dict[str, float] = {"data": time.time() - t0}
+    outcomes = []
+    for task in tasks:
+        t = time.time()
+        splits = build_task_data(task, corpus, profile.image_size, cfg.seed, progress=cfg.progress)
+        stage_seconds["data"] += time.time() - t
+        t = time.time()
+        model, meta = train_or_load(task, splits, profile, corpus_fingerprint=fingerprint, seed=cfg.seed,
+                                    device=device, checkpoint_dir=out / "checkpoints", retrain=cfg.retrain,
+                                    progress=cfg.progress)
+        stage_seconds[f"model:{task.name}"] = time.time() - t
+        store.write_model(task.name, meta["config_hash"], {k: v for k, v in meta.items() if k != "history"}
+                          | {"profile": profile.name})
+        outcome = TaskOutcome(task.name, meta["config_hash"], meta)
+        t = time.time()
+        test = splits["test"]
+        targets = _targets(model, test, cfg, device, profile)
+        for name in method_names:
+            _run_method(store, run_id, task, outcome, METHODS.get(name)(model), metric_names, test, targets, model,
+                        cfg, device)
+        stage_seconds[f"attribute+score:{task.name}"] = time.time() - t
+        outcomes.append(outcome)
+    manifest = _manifest(cfg, run_id, profile, device, fingerprint, outcomes, stage_seconds)
+    store.write_manifest(run_id, manifest)
+    store.close()
+    _write_json_atomic(out / "manifest.json", manifest)
+    return RunSummary(run_id, out / "results.sqlite", profile, device, outcomes)
+
+
+def _targets(model: torch.nn.Module, data: TaskData, cfg: RunConfig, device: str, profile: Profile) -> torch.Tensor:
+    if cfg.target == "true":
+        return data.targets
+    from .training import predict
+    return predict(model, data.images, device, profile.eval_batch_size)
+
+
+def _run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome, method: AttributionMethod,
+                metric_names: list[str], test: TaskData, targets: torch.Tensor, model: torch.nn.Module,
+                cfg: RunConfig, device: str) -> None:
+    metrics: list[Metric] = [m for m in (METRICS.get(n)() for n in metric_names) if m.applies_to(task.kind)]
+    options = json.dumps(method.options(), sort_keys=True)
+    todo = sorted(set().union(*(set(test.ids) - store.done_samples(task.name, outcome.model, method.name, options,
+                                                                     m.id, m.version) for m in metrics)))
+    if not metrics or not todo:
+        return
+    wanted = set(todo)
+    index = [i for i, s in enumerate(test.ids) if s in wanted]
+    seconds = 0.0
+    batches = [index[i:i + cfg.batch_size] for i in range(0, len(index), cfg.batch_size)]
+    for idx in progress_bar(batches, desc=f"[{task.name}] {method.name}", unit="batch", enabled=cfg.progress):
+        sub = test.subset(idx)
+        images, tg = sub.images.to(device), targets[idx].to(device)
+        t = time.time()
+        try:
+            maps = method.attribute(images, tg)
+            error = None
+        except Exception as exc:  # a failing plugin is recorded per sample; the grid goes on
+            maps, error = None, f"{type(exc).__name__}: {exc}"
+        seconds += time.time() - t
+        bad = np.ones(len(idx), bool) if maps is None else ~torch.isfinite(maps).flatten(1).all(1).cpu().numpy()
+        if bad.any():
+            why = error or "non-finite attribution (NaN or inf)"
+            outcome.failures.append(f"{task.name}/{method.name}: {int(bad.sum())} sample(s) failed: {why} "
+                                    f"(first: {sub.ids[int(np.argmax(bad))]})")
+        batch = None if maps is None else ScoringBatch(torch.nan_to_num(maps), images, tg, sub.f0, sub.formants,
+                                                       sub.axis, model)
+        rows = []
+        for metric in metrics:
+            values, merr = _score(metric, batch, len(idx))
+            for j in range(len(idx)):
+                err = (error or "non-finite attribution") if bad[j] else merr
+                val = None if (bad[j] or merr) else (float(values[j]) if np.isfinite(values[j]) else None)
+                rows.append(ResultRow(task.name, outcome.model, method.name, options, metric.id, metric.version,
+                                      sub.ids[j], sub.labels[j], sub.speakers[j], int(tg[j]), val, err, run_id))
+            if merr:
+                outcome.failures.append(f"{task.name}/{method.name}/{metric.id}: {merr}")
+        store.write_rows(rows)
+    store.write_timing(task.name, outcome.model, method.name, options, len(index), seconds, run_id)
+
+
+def _score(metric: Metric, batch: ScoringBatch | None, n: int) -> tuple[np.ndarray, str | None]:
+    if batch is None:
+        return np.full(n, np.nan), None
+    try:
+        values = np.asarray(metric.score(batch), dtype=np.float64)
+        if values.shape != (n,):
+            raise ValueError(f"returned shape {values.shape}, expected ({n},)")
+        return values, None
+    except Exception as exc:
+        return np.full(n, np.nan), f"{type(exc).__name__}: {exc}"
+
+
+def _manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, fingerprint: str,
+              outcomes: list[TaskOutcome], stage_seconds: dict[str, float]) -> dict[str, Any]:
+    import captum
+    import pytorch_grad_cam  # noqa: F401
+    import quantus
+    import torchvision
+    from importlib.metadata import version
+
+    return {
+        "run": run_id, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": cfg_command(cfg),
+        "config": {**asdict(cfg), "output": str(cfg.output)}, "profile": asdict(profile), "device": device,
+        "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or "cpu",
+        "corpus": {"name": "synthetic", "fingerprint": fingerprint},
+        "target_class": cfg.target,
+        "models": {o.task: {k: o.model_meta.get(k) for k in ("config_hash", "test_accuracy", "val_accuracy",
+                                                                "n_test", "checkpoint", "cached", "train_seconds",
+                                                                "best_epoch")} for o in outcomes},
+        "failures": [f for o in outcomes for f in o.failures], "stage_seconds": stage_seconds,
+        "versions": {"specxai_bench": __version__, "python": platform.python_version(), "torch": torch.__version__,
+                     "torchvision": torchvision.__version__, "captum": captum.__version__,
+                     "quantus": quantus.__version__, "grad-cam": version("grad-cam"), "numpy": np.__version__},
+        "deterministic_note": "CPU kernels are deterministic for a seed; CUDA kernels may not be bitwise.",
+    }
+
+
+def cfg_command(cfg: RunConfig) -> str:
+    parts = ["specxai-bench run", f"--methods {','.join(cfg.methods)}", f"--metrics {','.join(cfg.metrics)}",
+             f"--tasks {','.join(cfg.tasks)}", f"--profile {cfg.profile}", f"--seed {cfg.seed}"]
+    if cfg.arch:
+        parts.append(f"--arch {cfg.arch}")
+    if cfg.target != "true":
+        parts.append(f"--target {cfg.target}")
+    return " ".join(parts)
+
+
+def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
+    from .models import atomic_write_bytes
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
