@@ -25,6 +25,5 @@ def progress_bar(items: Iterable[T], *, desc: str, unit: str = "it", enabled: bo
 
 
 def status(message: str) -> None:
-    """One line on stderr for a step that has no natural count."""
-    if progress_enabled():
-        print(message, file=sys.stderr, flush=True)
+    """One log line on stderr for a step that has no natural count (printed even without bars)."""
+    print(message, file=sys.stderr, flush=True)

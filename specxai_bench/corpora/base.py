@@ -50,13 +50,13 @@ class Tracks:
         centres = (np.arange(n) + 0.5) * (duration / n)
         return Tracks(
             times=centres,
-            f0=_interp_nan(centres, self.times, self.f0),
-            formants=np.stack([_interp_nan(centres, self.times, self.formants[:, k]) for k in range(3)], 1),
+            f0=interp_nan(centres, self.times, self.f0),
+            formants=np.stack([interp_nan(centres, self.times, self.formants[:, k]) for k in range(3)], 1),
             source=self.source,
         )
 
 
-def _interp_nan(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+def interp_nan(x: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
     if len(xp) == 0:
         return np.full(len(x), np.nan)
     if len(xp) == 1:

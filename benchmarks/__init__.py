@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks: each compares against a reference in the same process or run."""

@@ -1,0 +1,69 @@
+"""End to end: the default `specxai-bench run` twice on a fresh output folder, per stage.
+
+First run = data + three models + attributions + tables; second run reuses the cached data
+recipe and models. Reports wall time per run and per stage (from the manifest), each task's test
+accuracy, and peak resident memory. Usage:
+
+    python -m benchmarks.end_to_end [--profile auto] [--methods cam,gradcam] [--output DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def run_once(args: argparse.Namespace, out: Path) -> dict:
+    cmd = [sys.executable, "-m", "specxai_bench", "run", "--methods", args.methods, "--profile", args.profile,
+           "--output", str(out), "--no-progress"]
+    t = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if res.returncode != 0:
+        sys.exit(f"run failed ({res.returncode}):\n{res.stderr[-3000:]}")
+    manifest = json.loads((out / "manifest.json").read_text())
+    return {"command": " ".join(cmd[2:]), "wall_seconds": wall, "stage_seconds": manifest["stage_seconds"],
+            "models": manifest["models"], "profile": manifest["profile"]["name"], "arch": manifest["profile"]["arch"],
+            "image_size": manifest["profile"]["image_size"], "device": manifest["device"], "stdout": res.stdout}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--profile", default="auto")
+    p.add_argument("--methods", default="cam,gradcam")
+    p.add_argument("--output", type=Path, default=Path("specxai-output/bench-e2e"))
+    p.add_argument("--json", type=Path, default=Path("benchmarks/results/end_to_end.json"))
+    args = p.parse_args()
+    shutil.rmtree(args.output, ignore_errors=True)
+    first = run_once(args, args.output)
+    second = run_once(args, args.output)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    report = {"machine": {"python": platform.python_version(), "processor": platform.processor(),
+                          "cores": __import__("os").cpu_count()},
+              "first_run": {k: v for k, v in first.items() if k != "stdout"},
+              "second_run": {k: v for k, v in second.items() if k != "stdout"}, "peak_rss_mb": peak_mb,
+              "date": time.strftime("%Y-%m-%d")}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"profile {first['profile']} ({first['arch']}, {first['image_size']} px) on {first['device']}, "
+          f"{report['machine']['cores']} cores")
+    print(f"first run: {first['wall_seconds']:.0f} s; second run: {second['wall_seconds']:.0f} s; "
+          f"peak RSS {peak_mb:.0f} MB")
+    print("| stage | first run (s) | second run (s) |\n|---|---|---|")
+    for stage in first["stage_seconds"]:
+        print(f"| {stage} | {first['stage_seconds'][stage]:.1f} | {second['stage_seconds'].get(stage, 0):.1f} |")
+    print("| task | test accuracy | n | best epoch |\n|---|---|---|---|")
+    for task, m in first["models"].items():
+        print(f"| {task} | {m['test_accuracy']:.3f} | {m['n_test']} | {m['best_epoch']} |")
+    print(second["stdout"])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""``specxai-bench corpus export OUT [--seed N]`` and ``specxai-bench corpus stats PATH``.
+
+``export`` writes the synthetic corpus as an aligned corpus (wav + .PHN + .TextGrid per
+utterance); ``stats`` loads an aligned folder (or LJSpeech with ``--alignments``) without
+measuring tracks and prints counts per label and speaker, durations and the load report.
+Each subcommand sets ``func(args) -> int`` (the exit code) for the main CLI to call.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from ..corpora.base import Corpus
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``corpus`` with its ``export`` and ``stats`` subcommands to the main CLI's subparsers."""
+    corpus = subparsers.add_parser(
+        "corpus", help="export the synthetic corpus; describe an aligned corpus",
+        description="Write the synthetic corpus as wav + .PHN + .TextGrid files, or describe an aligned corpus.")
+    sub = corpus.add_subparsers(dest="corpus_command", metavar="{export,stats}", required=True)
+
+    export = sub.add_parser("export", help="write the synthetic corpus as wav + .PHN + .TextGrid files")
+    export.add_argument("out", type=Path, metavar="OUT", help="folder to create (must not exist or be empty)")
+    export.add_argument("--seed", type=int, default=0, help="synthetic corpus seed (default 0)")
+    export.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    export.set_defaults(func=run_export)
+
+    stats = sub.add_parser("stats", help="counts per label and speaker, durations, skipped segments")
+    stats.add_argument("path", type=Path, metavar="PATH",
+                       help="aligned corpus folder (or the LJSpeech-1.1 folder with --alignments)")
+    stats.add_argument("--alignments", type=Path, default=None,
+                       help="LJSpeech: folder of MFA TextGrids; PATH is then the LJSpeech-1.1 folder")
+    stats.add_argument("--sample-rate", type=int, default=22050, help="resample to this rate (default 22050)")
+    stats.add_argument("--min-duration", type=float, default=0.03,
+                       help="drop segments shorter than this, in seconds (default 0.03)")
+    stats.set_defaults(func=run_stats)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..corpora.export import export_corpus
+    from ..corpora.synthetic import SyntheticConfig, synthesize
+
+    corpus = synthesize(SyntheticConfig(seed=args.seed), progress=True)
+    out = export_corpus(corpus, args.out, overwrite=args.overwrite)
+    print(f"wrote {len(corpus)} segments of corpus {corpus.name!r} (seed {args.seed}) to {out}")
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    options = dict(sample_rate=args.sample_rate, min_duration=args.min_duration, measure_tracks=False)
+    if args.alignments is not None:
+        from ..corpora.ljspeech import load_ljspeech
+
+        corpus, report = load_ljspeech(args.path, args.alignments, **options)
+    else:
+        from ..corpora.aligned import load_aligned_folder
+
+        corpus, report = load_aligned_folder(args.path, **options)
+    print(format_stats(corpus))
+    print()
+    print(report.summary())
+    return 0
+
+
+def format_stats(corpus: Corpus) -> str:
+    """Plain-text table: segments per label and per speaker (with group), durations in ms."""
+    labels = Counter(s.label for s in corpus.segments)
+    speakers = Counter(s.speaker for s in corpus.segments)
+    group = {s.speaker: s.group for s in corpus.segments}
+    ms = 1000 * np.array([s.duration for s in corpus.segments])
+    lines = [f"corpus {corpus.name}: {len(corpus)} segments, {len(labels)} labels, {len(speakers)} speakers, "
+             f"{len({s.utterance for s in corpus.segments})} utterances",
+             f"duration ms: mean {ms.mean():.1f}  min {ms.min():.1f}  max {ms.max():.1f}", "", "per label:"]
+    lines += [f"  {lab:<4} {n:>7}" for lab, n in sorted(labels.items(), key=lambda kv: (-kv[1], kv[0]))]
+    lines += ["", "per speaker:"]
+    lines += [f"  {spk:<12} {group[spk]:<9} {n:>7}" for spk, n in sorted(speakers.items())]
+    return "\n".join(lines)

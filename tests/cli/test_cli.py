@@ -1,0 +1,45 @@
+import json
+import sqlite3
+import subprocess
+import sys
+
+from specxai_bench.cli import main
+
+
+def test_unknown_method_fails_before_any_work(tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = main(["run", "--methods", "cam,nosuch", "--output", str(out)])
+    err = capsys.readouterr().err
+    assert rc != 0
+    assert "unknown method 'nosuch'" in err and "cam, gradcam" in err
+    assert not out.exists()
+
+
+def test_list_methods_shows_layer_and_grid(capsys):
+    assert main(["list", "methods", "*cam"]) == 0
+    text = capsys.readouterr().out
+    assert "layer4" in text and "7x7" in text and "gradcam" in text
+
+
+def test_smoke_run_end_to_end(tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "specxai_bench", "run", "--profile", "smoke", "--methods", "cam,gradcam",
+           "--output", str(out), "--no-progress"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    for task in ("vowel5", "vowel5-4k", "voicing"):
+        assert f"### {task} — profile smoke, resnet18, 64x64 px, device cpu" in res.stdout
+    assert "formant_band_lift@F123" in res.stdout and "f0_band_mass@below700hz" in res.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["profile"]["name"] == "smoke" and manifest["device"] == "cpu"
+    assert set(manifest["models"]) == {"vowel5", "vowel5-4k", "voicing"}
+    with sqlite3.connect(out / "results.sqlite") as db:
+        n_rows = db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+    assert n_rows > 0
+    # a second run reuses the cached models and the stored rows: same table, nothing duplicated
+    res2 = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert res2.returncode == 0 and "loaded model" in res2.stderr
+    with sqlite3.connect(out / "results.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM rows").fetchone()[0] == n_rows
+    strip = lambda s: [ln for ln in s.splitlines() if "s/sample" not in ln and not ln.startswith("|")]  # noqa: E731
+    assert strip(res.stdout) == strip(res2.stdout)
