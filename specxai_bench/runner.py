@@ -15,6 +15,7 @@ import torch
 from . import __version__
 from .corpora.synthetic import synthesize
 from .data import TaskData, build_task_data
+from .lock import OutputLock
 from .methods import METHODS, AttributionMethod
 from .metrics import METRICS, Metric, ScoringBatch
 from .models import config_hash
@@ -78,7 +79,14 @@ def validate(cfg: RunConfig) -> tuple[list[str], list[str], list[Task], Profile,
 
 
 def run(cfg: RunConfig) -> RunSummary:
-    method_names, metric_names, tasks, profile, device = validate(cfg)
+    """Validate, then run the grid under the output folder's lock."""
+    validated = validate(cfg)
+    with OutputLock(Path(cfg.output)):
+        return _run_locked(cfg, *validated)
+
+
+def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str], tasks: list[Task],
+                profile: Profile, device: str) -> RunSummary:
     run_id = config_hash({**asdict(cfg), "output": None, "progress": None, "version": __version__})
     out = Path(cfg.output)
     store = ResultStore(out / "results.sqlite")

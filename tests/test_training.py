@@ -10,3 +10,46 @@ def test_augmentation_never_moves_the_frequency_axis():
         # every output column is an input column (a time shift) plus faint noise: rows stay rows
         dist = (out[b, 0][:, :, None] - x[b, 0][:, None, :]).abs().max(0).values  # [W_out, W_in]
         assert (dist.min(1).values < 0.06).all()
+
+
+def _tiny_setup(small_corpus, tmp_path):
+    from dataclasses import replace
+
+    from specxai_bench.data import build_task_data
+    from specxai_bench.profiles import PROFILES
+    from specxai_bench.tasks import TASKS
+
+    profile = replace(PROFILES["smoke"], image_size=32, epochs=3)
+    task = TASKS["voicing"]
+    splits = build_task_data(task, small_corpus, profile.image_size, seed=0, progress=False)
+    return task, splits, profile
+
+
+def test_training_resumes_after_a_crash_with_identical_weights(small_corpus, tmp_path, monkeypatch):
+    import pytest
+
+    from specxai_bench import training
+
+    task, splits, profile = _tiny_setup(small_corpus, tmp_path)
+    kw = dict(corpus_fingerprint="fp", seed=0, device="cpu", progress=False)
+    ref, ref_meta = training.train_or_load(task, splits, profile, checkpoint_dir=tmp_path / "a", **kw)
+
+    real_epoch, calls = training._train_epoch, []
+
+    def crash_on_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # stands in for a kill after two completed epochs
+        return real_epoch(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_train_epoch", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        training.train_or_load(task, splits, profile, checkpoint_dir=tmp_path / "b", **kw)
+    files = [p.name for p in (tmp_path / "b").iterdir()]
+    assert len(files) == 1 and files[0].endswith(".resume.pt")  # no final checkpoint yet
+    monkeypatch.setattr(training, "_train_epoch", real_epoch)
+    resumed, meta = training.train_or_load(task, splits, profile, checkpoint_dir=tmp_path / "b", **kw)
+    assert len(meta["history"]) == 3 and meta["test_accuracy"] == ref_meta["test_accuracy"]
+    for a, b in zip(ref.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
+    assert not list((tmp_path / "b").glob("*.resume.pt"))  # removed once the checkpoint is written
