@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from . import __version__
-from .corpora.synthetic import synthesize
+from .corpora.base import Corpus
+from .corpora.loading import load_corpus
 from .data import TaskData, build_task_data
 from .lock import OutputLock
 from .methods import METHODS, AttributionMethod
@@ -33,6 +34,7 @@ class RunConfig:
     methods: tuple[str, ...]
     metrics: tuple[str, ...]
     tasks: tuple[str, ...]
+    corpus: str = "synthetic"
     profile: str = "auto"
     arch: str | None = None
     device: str = "auto"
@@ -93,7 +95,9 @@ def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str]
     status(f"specxai-bench run {run_id}: profile {profile.name} ({profile.arch}, {profile.image_size} px) "
            f"on {device}, tasks {', '.join(t.name for t in tasks)}")
     t0 = time.time()
-    corpus = synthesize(profile.corpus, progress=cfg.progress)
+    labels = [lab for t in tasks for lab in t.label_map]
+    corpus = load_corpus(cfg.corpus, synthetic=profile.corpus, seed=cfg.seed, labels=labels, cache_dir=out / "cache",
+                         progress=cfg.progress)
     fingerprint = corpus.fingerprint()
     stage_seconds: dict[str, float] = {"data": time.time() - t0}
     outcomes = []
@@ -117,7 +121,7 @@ def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str]
                         cfg, device)
         stage_seconds[f"attribute+score:{task.name}"] = time.time() - t
         outcomes.append(outcome)
-    manifest = _manifest(cfg, run_id, profile, device, fingerprint, outcomes, stage_seconds)
+    manifest = _manifest(cfg, run_id, profile, device, corpus, fingerprint, outcomes, stage_seconds)
     store.write_manifest(run_id, manifest)
     store.close()
     _write_json_atomic(out / "manifest.json", manifest)
@@ -187,7 +191,7 @@ def _score(metric: Metric, batch: ScoringBatch | None, n: int) -> tuple[np.ndarr
         return np.full(n, np.nan), f"{type(exc).__name__}: {exc}"
 
 
-def _manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, fingerprint: str,
+def _manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, corpus: Corpus, fingerprint: str,
               outcomes: list[TaskOutcome], stage_seconds: dict[str, float]) -> dict[str, Any]:
     import captum
     import pytorch_grad_cam  # noqa: F401
@@ -199,7 +203,8 @@ def _manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, finger
         "run": run_id, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": cfg_command(cfg),
         "config": {**asdict(cfg), "output": str(cfg.output)}, "profile": asdict(profile), "device": device,
         "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or "cpu",
-        "corpus": {"name": "synthetic", "fingerprint": fingerprint},
+        "corpus": {"spec": cfg.corpus, "name": corpus.name, "fingerprint": fingerprint,
+                   "segments": len(corpus)},
         "target_class": cfg.target,
         "models": {o.task: {k: o.model_meta.get(k) for k in ("config_hash", "test_accuracy", "val_accuracy",
                                                                 "n_test", "checkpoint", "cached", "train_seconds",
@@ -214,7 +219,8 @@ def _manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, finger
 
 def cfg_command(cfg: RunConfig) -> str:
     parts = ["specxai-bench run", f"--methods {','.join(cfg.methods)}", f"--metrics {','.join(cfg.metrics)}",
-             f"--tasks {','.join(cfg.tasks)}", f"--profile {cfg.profile}", f"--seed {cfg.seed}"]
+             f"--tasks {','.join(cfg.tasks)}", f"--corpus {cfg.corpus}", f"--profile {cfg.profile}",
+             f"--seed {cfg.seed}"]
     if cfg.arch:
         parts.append(f"--arch {cfg.arch}")
     if cfg.target != "true":

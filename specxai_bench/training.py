@@ -130,11 +130,11 @@ def _train(model: SpectrogramClassifier, task: Task, splits: dict[str, TaskData]
                               desc=f"[{task.name}] train epoch {epoch + 1}/{profile.epochs}")
         val_acc = accuracy(model, val, device, profile.eval_batch_size)
         st["history"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_accuracy": val_acc})
-        status(f"[{task.name}] epoch {epoch + 1}: loss {np.mean(losses):.3f}, val accuracy {val_acc:.3f}")
         if val_acc > st["best_acc"]:
             st.update(best_acc=val_acc, best_state=copy.deepcopy(model.state_dict()), best_epoch=epoch + 1)
         st.update(epoch=epoch + 1, seen=st["seen"] + len(train), seconds=st["seconds"] + time.time() - t0)
         _save_resume(resume_path, chash, model, opt, sched, gen, st)
+        status(f"[{task.name}] epoch {epoch + 1}: loss {np.mean(losses):.3f}, val accuracy {val_acc:.3f}")
     model.load_state_dict(st["best_state"])
     test_acc = accuracy(model, test, device, profile.eval_batch_size)  # measured once, on held-out speakers
     status(f"[{task.name}] best epoch {st['best_epoch']} (val {st['best_acc']:.3f}); test accuracy {test_acc:.3f}")

@@ -25,6 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", default=DEFAULT_METRICS,
                    help="comma-separated metric names or wildcards, or 'all' (default: the linguistic metrics)")
     p.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated tasks (default: {','.join(TASKS)})")
+    p.add_argument("--corpus", default="synthetic",
+                   help="synthetic (embedded, default), aligned:PATH (wav + .PHN/.TextGrid folder, TIMIT layout "
+                        "included) or ljspeech:ROOT,ALIGNMENTS (LJSpeech-1.1 + MFA TextGrids)")
     p.add_argument("--profile", default="auto", choices=["auto", *PROFILES],
                    help="auto = paper on CUDA, cpu otherwise (default: auto)")
     p.add_argument("--arch", default=None, help="override the profile's architecture (e.g. resnet101)")
@@ -47,7 +50,7 @@ def execute(args: argparse.Namespace) -> int:
 
     cfg = RunConfig(
         methods=tuple(args.methods.split(",")), metrics=tuple(args.metrics.split(",")),
-        tasks=tuple(args.tasks.split(",")), profile=args.profile, arch=args.arch, device=args.device,
+        tasks=tuple(args.tasks.split(",")), corpus=args.corpus, profile=args.profile, arch=args.arch, device=args.device,
         seed=args.seed, output=args.output, retrain=args.retrain, target=args.target,
         batch_size=args.batch_size, progress=not args.no_progress)
     methods, *_ = validate(cfg)  # unknown names exit here, before any work
