@@ -62,7 +62,7 @@ METRICS: Registry[Metric] = Registry("metric", Metric, "specxai_bench.metrics")
 
 
 def _load_builtins() -> None:
-    from . import linguistic  # noqa: F401  (registers itself)
+    from . import complexity, faithfulness, linguistic  # noqa: F401  (each registers itself)
 
 
 METRICS.set_builtins_loader(_load_builtins)

@@ -29,3 +29,14 @@ def formant_mask(formants: np.ndarray, axis: FrequencyAxis, which: tuple[int, ..
 def band_rows(axis: FrequencyAxis, lo: float, hi: float) -> np.ndarray:
     """Boolean [H]: rows whose centre lies in [lo, hi)."""
     return axis.rows_between(lo, hi)
+
+
+def band_of_row(n_rows: int, n_bands: int) -> np.ndarray:
+    """[n_rows] int: the band (0 = lowest) of each row, for ``n_bands`` bands of (near) equal rows.
+
+    Rows are equal-width in Hz (FrequencyAxis), so equal-row bands are equal-Hz bands; when
+    ``n_bands`` does not divide ``n_rows`` the bands differ by at most one row.
+    """
+    if not 1 <= n_bands <= n_rows:
+        raise ValueError(f"need 1 <= n_bands <= rows; got {n_bands} bands for {n_rows} rows")
+    return np.arange(n_rows) * n_bands // n_rows

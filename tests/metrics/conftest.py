@@ -1,0 +1,74 @@
+"""Small hand-checkable batches and tiny models for the metric tests (no training, no corpus).
+
+Tests reach the helpers through the ``mk`` fixture (test modules cannot import conftest portably).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from specxai_bench.metrics import ScoringBatch
+from specxai_bench.spectrogram import FrequencyAxis
+
+
+class LowBandModel(nn.Module):
+    """Two classes; the class-0 logit is 10 x the mean of rows [0, rows) (the lowest band), class 1's is 0.
+
+    So p(class 0) = sigmoid(10 * mean of those rows): only that band matters.
+    """
+
+    def __init__(self, rows: int = 4) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = 10.0 * x[:, 0, : self.rows].mean((1, 2))
+        return torch.stack([s, torch.zeros_like(s)], 1)
+
+
+class TinyNet(nn.Module):
+    """A seeded three-class convolutional net on [B, 1, H, W] (with BatchNorm, so eval mode matters)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                                 nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def make_batch(attributions: torch.Tensor | np.ndarray, *, axis: FrequencyAxis | None = None,
+               formants: np.ndarray | None = None, images: torch.Tensor | None = None,
+               targets: torch.Tensor | None = None, model: nn.Module | None = None) -> ScoringBatch:
+    a = torch.as_tensor(np.asarray(attributions), dtype=torch.float32)
+    b, h, w = a.shape
+    axis = axis or FrequencyAxis(0.0, 4000.0, h)
+    if formants is None:
+        formants = np.tile(np.array([500.0, 1500.0, 2500.0]), (b, w, 1))
+    images = torch.rand(b, 1, h, w, generator=torch.Generator().manual_seed(1)) if images is None else images
+    targets = torch.zeros(b, dtype=torch.long) if targets is None else targets
+    return ScoringBatch(a, images, targets, np.full((b, w), 120.0), np.asarray(formants, dtype=np.float64), axis, model)
+
+
+def random_batch(b: int = 3, size: int = 32, seed: int = 0, model: nn.Module | None = None) -> ScoringBatch:
+    """Random signed maps, plausible formant tracks on a 0-8 kHz axis (rows above 4 kHz exist)."""
+    rng = np.random.default_rng(seed)
+    formants = np.stack([rng.uniform(300, 900, (b, size)), rng.uniform(900, 2500, (b, size)),
+                         rng.uniform(2500, 3500, (b, size))], -1)
+    formants[:, :2] = np.nan  # undefined at the first columns, as at a segment edge
+    images = torch.as_tensor(rng.uniform(0, 1, (b, 1, size, size)), dtype=torch.float32)
+    return make_batch(rng.standard_normal((b, size, size)), axis=FrequencyAxis(0.0, 8000.0, size),
+                      formants=formants, images=images, targets=torch.as_tensor(rng.integers(0, 2, b)),
+                      model=model)
+
+
+@pytest.fixture
+def mk() -> SimpleNamespace:
+    return SimpleNamespace(batch=make_batch, random_batch=random_batch, LowBandModel=LowBandModel, TinyNet=TinyNet)
