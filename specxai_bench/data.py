@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .corpora.base import Corpus
+from .corpora.base import Corpus, Segment
 from .progress import progress_bar
 from .spectrogram import FrequencyAxis, SpectrogramConfig, spectrogram_image
 from .tasks import SPLITS, Task, select_segments
@@ -41,11 +41,11 @@ def spectrogram_config(task: Task, image_size: int) -> SpectrogramConfig:
     return SpectrogramConfig(image_size=image_size, fmax=task.fmax)
 
 
-def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, progress: bool = True
-                    ) -> dict[str, TaskData]:
+def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, progress: bool = True,
+                    selected: dict[str, list[tuple[Segment, int]]] | None = None) -> dict[str, TaskData]:
     """Images and aligned tracks for each split of ``task`` (balanced, split by speaker)."""
     cfg = spectrogram_config(task, image_size)
-    selected = select_segments(task, corpus, seed)
+    selected = selected if selected is not None else select_segments(task, corpus, seed)
     out = {}
     for split in SPLITS:
         items = selected[split]

@@ -85,6 +85,20 @@ def config_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes (short): user weights enter the model config by content."""
+    from .errors import CheckpointError
+
+    if not path.is_file():
+        raise CheckpointError(f"weights file {path} does not exist; give the path to a torchvision state dict "
+                              "(nothing can be downloaded here)")
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:12]
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temp file in the same folder, fsync, rename: the file is whole or absent."""
     path.parent.mkdir(parents=True, exist_ok=True)

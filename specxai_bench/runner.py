@@ -16,6 +16,7 @@ from . import __version__
 from .corpora.base import Corpus
 from .corpora.loading import load_corpus
 from .data import TaskData, build_task_data
+from .isolation import time_limit
 from .lock import OutputLock
 from .methods import METHODS, AttributionMethod
 from .metrics import METRICS, Metric, ScoringBatch
@@ -23,7 +24,7 @@ from .models import config_hash
 from .profiles import Profile, resolve_device, resolve_profile
 from .progress import progress_bar, status
 from .results import ResultRow, ResultStore
-from .tasks import Task, resolve_tasks
+from .tasks import Task, resolve_tasks, select_segments
 from .training import train_or_load
 
 TARGETS = ("true", "predicted")
@@ -43,6 +44,8 @@ class RunConfig:
     retrain: bool = False
     target: str = "true"
     batch_size: int = 16
+    weights: Path | None = None  # initial backbone weights (e.g. ImageNet), a torchvision state dict
+    call_timeout: float = 600.0  # seconds per method or metric call on one batch; 0 = no limit
     progress: bool = True
 
 
@@ -74,6 +77,9 @@ def validate(cfg: RunConfig) -> tuple[list[str], list[str], list[Task], Profile,
     tasks = resolve_tasks(",".join(cfg.tasks))
     device = resolve_device(cfg.device)
     profile = resolve_profile(cfg.profile, device).with_overrides(arch=cfg.arch)
+    if cfg.weights is not None:  # a weights file that is missing or does not fit fails before any work
+        from .models import SpectrogramClassifier, load_backbone_weights
+        load_backbone_weights(SpectrogramClassifier(profile.arch, 2), cfg.weights)
     if cfg.target not in TARGETS:
         from .errors import ConfigError
         raise ConfigError(f"--target must be one of {', '.join(TARGETS)}, got {cfg.target!r}")
@@ -89,9 +95,9 @@ def run(cfg: RunConfig) -> RunSummary:
 
 def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str], tasks: list[Task],
                 profile: Profile, device: str) -> RunSummary:
-    run_id = config_hash({**asdict(cfg), "output": None, "progress": None, "version": __version__})
+    run_id = config_hash({**asdict(cfg), "output": None, "progress": None, "call_timeout": None,
+                          "version": __version__})
     out = Path(cfg.output)
-    store = ResultStore(out / "results.sqlite")
     status(f"specxai-bench run {run_id}: profile {profile.name} ({profile.arch}, {profile.image_size} px) "
            f"on {device}, tasks {', '.join(t.name for t in tasks)}")
     t0 = time.time()
@@ -99,16 +105,20 @@ def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str]
     corpus = load_corpus(cfg.corpus, synthetic=profile.corpus, seed=cfg.seed, labels=labels, cache_dir=out / "cache",
                          progress=cfg.progress)
     fingerprint = corpus.fingerprint()
+    # every task's selection is checked (classes present, speakers) before training or writing starts
+    selections = {task.name: select_segments(task, corpus, cfg.seed) for task in tasks}
     stage_seconds: dict[str, float] = {"data": time.time() - t0}
+    store = ResultStore(out / "results.sqlite")
     outcomes = []
     for task in tasks:
         t = time.time()
-        splits = build_task_data(task, corpus, profile.image_size, cfg.seed, progress=cfg.progress)
+        splits = build_task_data(task, corpus, profile.image_size, cfg.seed, progress=cfg.progress,
+                                 selected=selections[task.name])
         stage_seconds["data"] += time.time() - t
         t = time.time()
         model, meta = train_or_load(task, splits, profile, corpus_fingerprint=fingerprint, seed=cfg.seed,
                                     device=device, checkpoint_dir=out / "checkpoints", retrain=cfg.retrain,
-                                    progress=cfg.progress)
+                                    weights=cfg.weights, progress=cfg.progress)
         stage_seconds[f"model:{task.name}"] = time.time() - t
         store.write_model(task.name, meta["config_hash"], {k: v for k, v in meta.items() if k != "history"}
                           | {"profile": profile.name})
@@ -153,7 +163,8 @@ def _run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcom
         images, tg = sub.images.to(device), targets[idx].to(device)
         t = time.time()
         try:
-            maps = method.attribute(images, tg)
+            with time_limit(cfg.call_timeout, f"method {method.name}"):
+                maps = method.attribute(images, tg)
             error = None
         except Exception as exc:  # a failing plugin is recorded per sample; the grid goes on
             maps, error = None, f"{type(exc).__name__}: {exc}"
@@ -167,7 +178,7 @@ def _run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcom
                                                        sub.axis, model)
         rows = []
         for metric in metrics:
-            values, merr = _score(metric, batch, len(idx))
+            values, merr = _score(metric, batch, len(idx), cfg.call_timeout)
             for j in range(len(idx)):
                 err = (error or "non-finite attribution") if bad[j] else merr
                 val = None if (bad[j] or merr) else (float(values[j]) if np.isfinite(values[j]) else None)
@@ -179,11 +190,12 @@ def _run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcom
     store.write_timing(task.name, outcome.model, method.name, options, len(index), seconds, run_id)
 
 
-def _score(metric: Metric, batch: ScoringBatch | None, n: int) -> tuple[np.ndarray, str | None]:
+def _score(metric: Metric, batch: ScoringBatch | None, n: int, timeout: float) -> tuple[np.ndarray, str | None]:
     if batch is None:
         return np.full(n, np.nan), None
     try:
-        values = np.asarray(metric.score(batch), dtype=np.float64)
+        with time_limit(timeout, f"metric {metric.id}"):
+            values = np.asarray(metric.score(batch), dtype=np.float64)
         if values.shape != (n,):
             raise ValueError(f"returned shape {values.shape}, expected ({n},)")
         return values, None

@@ -18,15 +18,18 @@ import torch.nn.functional as F
 from . import __version__
 from .data import TaskData
 from .errors import CheckpointError
-from .models import SpectrogramClassifier, atomic_write_bytes, config_hash, load_checkpoint, save_checkpoint
+from .models import (SpectrogramClassifier, atomic_write_bytes, config_hash, file_digest, load_backbone_weights,
+                     load_checkpoint, save_checkpoint)
 from .profiles import Profile
 from .progress import progress_bar, status
 from .tasks import Task
 
 
-def model_config(task: Task, profile: Profile, corpus_fingerprint: str, seed: int) -> dict[str, Any]:
+def model_config(task: Task, profile: Profile, corpus_fingerprint: str, seed: int,
+                 weights: Path | None = None) -> dict[str, Any]:
     """Everything that changes the trained weights; its hash names the checkpoint."""
     return {
+        "init": "scratch" if weights is None else f"{Path(weights).name}:{file_digest(Path(weights))}",
         "task": task.name, "classes": list(task.classes), "fmax": task.fmax, "arch": profile.arch,
         "image_size": profile.image_size, "epochs": profile.epochs, "batch_size": profile.batch_size,
         "lr": profile.lr, "patience": profile.patience, "schedule": profile.max_lr_schedule,
@@ -61,13 +64,13 @@ def accuracy(model: torch.nn.Module, data: TaskData, device: str, batch_size: in
 
 def train_or_load(task: Task, splits: dict[str, TaskData], profile: Profile, *, corpus_fingerprint: str,
                   seed: int, device: str, checkpoint_dir: Path, retrain: bool = False,
-                  progress: bool = True) -> tuple[SpectrogramClassifier, dict[str, Any]]:
+                  weights: Path | None = None, progress: bool = True) -> tuple[SpectrogramClassifier, dict[str, Any]]:
     """The task's model: from its cached checkpoint when one exists for this exact config.
 
     Training writes a resume state after every epoch (model, optimizer, schedule, RNG, best so far),
     so a killed run continues from its last completed epoch and ends with the same weights.
     """
-    config = model_config(task, profile, corpus_fingerprint, seed)
+    config = model_config(task, profile, corpus_fingerprint, seed, weights)
     chash = config_hash(config)
     path = checkpoint_dir / f"{task.name}-{profile.arch}-{profile.image_size}px-{chash}.pt"
     resume = path.with_suffix(".resume.pt")
@@ -79,6 +82,8 @@ def train_or_load(task: Task, splits: dict[str, TaskData], profile: Profile, *, 
         return model.to(device).eval(), {**meta, "checkpoint": str(path), "cached": True}
     if retrain:
         resume.unlink(missing_ok=True)
+    if weights is not None:
+        load_backbone_weights(model, weights)
     meta = _train(model, task, splits, profile, seed=seed, device=device, progress=progress,
                   resume_path=resume, chash=chash)
     meta.update(config_hash=chash, config=config, specxai_version=__version__)

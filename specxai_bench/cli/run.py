@@ -39,6 +39,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="class to attribute: the true class (default) or the model's prediction")
     p.add_argument("--retrain", action="store_true", help="train the models again even if cached")
     p.add_argument("--batch-size", type=int, default=16, help="attribution batch size (default: 16)")
+    p.add_argument("--weights", type=Path, default=None,
+                   help="initial backbone weights: a torchvision state dict file for --arch (e.g. ImageNet); "
+                        "the classifier head is new. Default: from scratch")
+    p.add_argument("--call-timeout", type=float, default=600.0,
+                   help="seconds allowed per method or metric call on one batch (default 600; 0 = none)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=execute)
 
@@ -52,7 +57,8 @@ def execute(args: argparse.Namespace) -> int:
         methods=tuple(args.methods.split(",")), metrics=tuple(args.metrics.split(",")),
         tasks=tuple(args.tasks.split(",")), corpus=args.corpus, profile=args.profile, arch=args.arch, device=args.device,
         seed=args.seed, output=args.output, retrain=args.retrain, target=args.target,
-        batch_size=args.batch_size, progress=not args.no_progress)
+        batch_size=args.batch_size, weights=args.weights, call_timeout=args.call_timeout,
+        progress=not args.no_progress)
     methods, *_ = validate(cfg)  # unknown names exit here, before any work
     summary = run(cfg)
     with ResultStore(summary.store_path) as store:
