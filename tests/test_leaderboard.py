@@ -1,0 +1,241 @@
+"""Leaderboard aggregation and rendering, on small stores written through ResultStore (no training)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import bootstrap
+
+from specxai_bench import leaderboard as lb
+from specxai_bench.results import ResultRow, ResultStore
+
+LIFT = "formant_band_lift@F123,w100hz,10pct"  # higher is better
+HIGH = "high_band_share@above4000hz"  # lower is better
+VOWELS = ("iy", "ae", "ah", "aa", "uw")
+
+
+def make_store(path: Path, *, task: str = "vowel5", model: str = "m1", run: str = "r1",
+               methods: dict[str, float] | None = None, metrics: tuple[str, ...] = (LIFT,),
+               speakers: int = 4, per_speaker: int = 5, seed: int = 0, corpus: str = "c0") -> Path:
+    """A store with one model: value = the method's level + speaker offset + noise, per metric."""
+    methods = methods or {"cam": 1.5, "gradcam": 1.3, "input_energy": 1.7, "uniform": 1.0, "random": 1.0}
+    rng = np.random.default_rng(seed)
+    rows = []
+    for spk in range(speakers):
+        offset = rng.normal(0, 0.1)
+        for j in range(per_speaker):
+            label = VOWELS[j % len(VOWELS)]
+            for method, level in methods.items():
+                for metric in metrics:
+                    value = level + offset + rng.normal(0, 0.05)
+                    rows.append(ResultRow(task, model, method, "{}", metric, 1, f"s{spk}/{label}_{j:02d}", label,
+                                          f"s{spk}", VOWELS.index(label), value, None, run))
+    with ResultStore(path) as store:
+        store.write_rows(rows)
+        store.write_model(task, model, {"arch": "resnet18", "image_size": 64, "profile": "smoke", "device": "cpu",
+                                        "test_accuracy": 0.8, "n_test": speakers * per_speaker,
+                                        "config": {"corpus": corpus, "seed": 0}, "config_hash": model})
+        store.write_manifest(run, {"run": run, "created": "2026-01-02T03:04:05+0000", "command": "specxai-bench run",
+                                   "profile": {"name": "smoke", "arch": "resnet18", "image_size": 64},
+                                   "device": "cpu", "device_name": "cpu", "config": {"seed": 0},
+                                   "target_class": "true", "corpus": {"name": "synthetic", "fingerprint": corpus},
+                                   "versions": {"torch": "x", "specxai_bench": "0.1.0"}})
+    return path
+
+
+FAST = lb.BoardConfig(n_resamples=999)
+
+
+# ---- the bootstrap ----
+
+def hand_cluster_bootstrap(values, clusters, n_resamples, confidence, seed):
+    """A direct numpy loop: draw speakers with replacement, pool their samples, take the mean."""
+    ids = sorted(set(clusters))
+    by = [np.array([v for v, c in zip(values, clusters) if c == s]) for s in ids]
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(ids), (n_resamples, len(ids)))
+    stats = np.array([np.concatenate([by[i] for i in row]).mean() for row in draws])
+    a = (1 - confidence) / 2
+    return np.quantile(stats, [a, 1 - a])
+
+
+def test_cluster_bootstrap_equals_a_hand_written_loop():
+    rng = np.random.default_rng(1)
+    clusters = np.repeat([f"spk{i}" for i in range(7)], rng.integers(1, 9, 7))  # unequal cluster sizes
+    values = rng.normal(size=len(clusters)) + (np.arange(len(clusters)) % 3)
+    iv = lb.cluster_bootstrap(values, clusters, n_resamples=2000, confidence=0.9, seed=5)
+    lo, hi = hand_cluster_bootstrap(values, clusters, 2000, 0.9, 5)
+    assert iv.mean == pytest.approx(values.mean())
+    assert (iv.low, iv.high) == pytest.approx((lo, hi), rel=1e-12)
+    assert (iv.n, iv.clusters) == (len(values), 7)
+
+
+def test_speakers_not_segments_are_resampled():
+    """Identical segments within a speaker add no information: the CI must be as wide as one from
+    the speaker means alone, and much wider than a naive bootstrap over segments."""
+    means = np.array([0.1, 0.5, 0.9, 0.3, 0.7])
+    values, clusters = np.repeat(means, 40), np.repeat(np.arange(5), 40)
+    iv = lb.cluster_bootstrap(values, clusters, n_resamples=2000, seed=0)
+    by_speaker = bootstrap((means,), np.mean, n_resamples=2000, method="percentile", rng=np.random.default_rng(0))
+    naive = bootstrap((values,), np.mean, n_resamples=2000, method="percentile", rng=np.random.default_rng(0))
+    assert (iv.low, iv.high) == pytest.approx(tuple(by_speaker.confidence_interval), rel=1e-12)
+    width = lambda ci: ci[1] - ci[0]  # noqa: E731
+    assert width((iv.low, iv.high)) > 3 * width(tuple(naive.confidence_interval))
+
+
+def test_cluster_bootstrap_covers_the_true_mean():
+    rng = np.random.default_rng(2)
+    hits = 0
+    for rep in range(60):
+        spk_means = rng.normal(0.0, 1.0, 20)
+        values = np.concatenate([m + rng.normal(0, 0.3, 6) for m in spk_means])
+        iv = lb.cluster_bootstrap(values, np.repeat(np.arange(20), 6), n_resamples=999, seed=rep)
+        hits += iv.low <= 0.0 <= iv.high
+    assert 0.83 <= hits / 60 <= 1.0
+
+
+def test_nan_values_and_single_speaker():
+    iv = lb.cluster_bootstrap(np.array([np.nan, 1.0, 3.0]), np.array(["a", "a", "a"]))
+    assert (iv.mean, iv.n, iv.clusters) == (2.0, 2, 1) and np.isnan(iv.low) and np.isnan(iv.high)
+    empty = lb.cluster_bootstrap(np.array([np.nan]), np.array(["a"]))
+    assert empty.n == 0 and np.isnan(empty.mean)
+
+
+# ---- the board ----
+
+def test_ranks_honour_each_metrics_direction(tmp_path):
+    store = make_store(tmp_path / "a.sqlite", metrics=(LIFT, HIGH))
+    ov = lb.build_board([store], FAST).overall.set_index(["method", "metric"])
+    assert ov.loc[("input_energy", LIFT), "rank"] == 1  # highest lift
+    assert ov.loc[("uniform", HIGH), "rank"] in (1, 2) and ov.loc[("random", HIGH), "rank"] in (1, 2)
+    assert ov.loc[("input_energy", HIGH), "rank"] == 5  # highest share = worst when lower is better
+    assert not ov.loc[("cam", HIGH), "higher_is_better"] and ov.loc[("cam", LIFT), "higher_is_better"]
+
+
+def test_unknown_metric_defaults_to_higher_is_better_with_a_note(tmp_path):
+    store = make_store(tmp_path / "a.sqlite", metrics=("thirdparty_score@x",))
+    board = lb.build_board([store], FAST)
+    assert board.overall.set_index("method").loc["input_energy", "rank"] == 1
+    md = lb.markdown_task(board, "vowel5")
+    assert "thirdparty_score@x v1 ↑?" in md and "not in this installation's metric registry" in md
+
+
+def test_baselines_are_marked_and_missing_ones_noted(tmp_path):
+    store = make_store(tmp_path / "a.sqlite", methods={"cam": 1.5, "input_energy": 1.7, "uniform": 1.0})
+    board = lb.build_board([store], FAST)
+    md, tex = lb.markdown_task(board, "vowel5"), lb.latex_task(board, "vowel5", per_class=False)
+    assert "| *input_energy* † |" in md and "| *uniform* † |" in md
+    assert re.search(r"\| \*random\* † \| — \|", md)  # empty reference row
+    assert "no rows for baseline(s) random" in md and "no rows for baseline(s) random" in tex
+    assert r"\textit{input\_energy}\textsuperscript{\dag}" in tex
+    assert [m for m, _ in board.entries("vowel5", "m1")] == ["cam", "input_energy", "uniform", "random"]
+
+
+def test_sanity_column_only_with_a_randomisation_metric(tmp_path):
+    plain = lb.build_board([make_store(tmp_path / "a.sqlite")], FAST)
+    assert "| sanity |" not in lb.markdown_task(plain, "vowel5") and set(plain.overall["sanity"]) == {""}
+    metric = "model_parameter_randomisation@spearman"  # not registered: higher is better, threshold 0.5
+    store = make_store(tmp_path / "b.sqlite", metrics=(metric,),
+                       methods={"cam": 0.9, "gradcam": 0.1, "input_energy": 0.5, "uniform": 0.0, "random": 0.0})
+    board = lb.build_board([store], FAST)
+    states = board.overall.set_index("method")["sanity"]
+    assert states["cam"] == "pass" and states["gradcam"] == "fail" and states["input_energy"] in ("fail", "unclear")
+    assert "| sanity |" in lb.markdown_task(board, "vowel5")
+
+
+def test_merging_two_stores(tmp_path):
+    a = make_store(tmp_path / "a.sqlite", model="m1", run="r1", corpus="c1")
+    b = make_store(tmp_path / "b.sqlite", model="m2", run="r2", corpus="c2", seed=1)
+    make_store(b, model="m1", run="r1", corpus="c1")  # a copy of a's rows: counted once
+    board = lb.build_board([a, b], FAST)
+    assert board.models("vowel5") == ["m1", "m2"]
+    ov = board.overall.set_index(["model", "method"])
+    assert ov.loc[("m1", "cam"), "n"] == 20 and ov.loc[("m2", "cam"), "n"] == 20
+    md = lb.markdown_task(board, "vowel5")
+    assert "model m1:" in md and "model m2:" in md and "counted once" in md
+    assert "run r1" in md and "run r2" in md
+    tex = lb.latex_task(board, "vowel5", per_class=False)
+    assert tex.splitlines()[2].startswith("model & method")
+
+
+# ---- files ----
+
+def latex_rows(tex: str) -> list[str]:
+    return [ln for ln in tex.splitlines() if ln.strip() and not ln.startswith("%")]
+
+
+def test_latex_is_structurally_sound(tmp_path):
+    odd = "odd_metric@10%,#3"  # needs escaping
+    store = make_store(tmp_path / "a.sqlite", metrics=(LIFT, odd))
+    board = lb.build_board([store], FAST)
+    for per_class in (False, True):
+        body = latex_rows(lb.latex_task(board, "vowel5", per_class))
+        assert body[0] == r"\toprule" and body[-1] == r"\bottomrule" and r"\midrule" in body
+        rows = [ln for ln in body if ln.endswith(r"\\")]
+        counts = {len(re.findall(r"(?<!\\)&", ln)) for ln in rows}
+        assert len(counts) == 1 and counts.pop() == (6 if per_class else 2)
+        text = "\n".join(body)
+        unescaped = re.sub(r"\\[{}]", "", text)
+        depth = 0
+        for ch in unescaped:
+            depth += {"{": 1, "}": -1}.get(ch, 0)
+            assert depth >= 0
+        assert depth == 0
+        for ch in "_%#&":
+            for ln in rows:
+                ln = ln.replace(" & ", " ")
+                assert not re.search(rf"(?<!\\){re.escape(ch)}", ln), (ch, ln)
+        assert r"odd\_metric@10\%,\#3" in text
+
+
+def test_regeneration_is_byte_identical(tmp_path):
+    store = make_store(tmp_path / "a.sqlite", metrics=(LIFT, HIGH))
+    out = tmp_path / "boards"
+    written = lb.regenerate([store], out, FAST)
+    assert {p.name for p in written} >= {"index.md", "vowel5.md", "vowel5.tex", "vowel5_by_class.tex",
+                                         "leaderboard.csv", "leaderboard_by_class.csv"}
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    for p in out.iterdir():
+        p.unlink()
+    lb.regenerate([store], out, FAST)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert b"2026-01-02T03:04:05+0000" in first["vowel5.md"]  # the manifest's date, not today's
+
+
+def test_interrupted_write_keeps_the_old_files(tmp_path, monkeypatch):
+    store = make_store(tmp_path / "a.sqlite")
+    out = tmp_path / "boards"
+    lb.regenerate([store], out, FAST)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    make_store(store, model="m9", run="r9", seed=3)  # new rows: every table would change
+
+    def broken(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        lb.regenerate([store], out, FAST)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temp files left either
+
+
+def test_csv_reads_back(tmp_path):
+    store = make_store(tmp_path / "a.sqlite", metrics=(LIFT, HIGH))
+    out = tmp_path / "boards"
+    lb.regenerate([store], out, FAST)
+    df = pd.read_csv(out / "leaderboard.csv", comment="#")
+    assert len(df) == 5 * 2 and set(df["rank"]) <= {1, 2, 3, 4, 5}
+    assert (df["ci_low"] <= df["mean"]).all() and (df["mean"] <= df["ci_high"]).all()
+    by_class = pd.read_csv(out / "leaderboard_by_class.csv", comment="#")
+    assert set(by_class["true_class"]) == set(VOWELS) and (by_class["n"] == 4).all()
+    assert "# run r1, created 2026-01-02T03:04:05+0000" in (out / "leaderboard.csv").read_text()
+
+
+def test_missing_store_is_a_clear_error(tmp_path):
+    with pytest.raises(lb.ConfigError, match="does not exist"):
+        lb.build_board([tmp_path / "nope.sqlite"])
+    assert not (tmp_path / "nope.sqlite").exists()

@@ -1,0 +1,58 @@
+"""The report on a real (smoke, voicing-only) run: figures from the checkpoint, tables from the rows."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from specxai_bench.leaderboard import BoardConfig, build_board
+from specxai_bench.report import build_report, load_context
+
+FAST = BoardConfig(n_resamples=999)
+
+
+@pytest.fixture(scope="module")
+def smoke_store(tmp_path_factory):
+    from specxai_bench.runner import RunConfig, run
+
+    out = tmp_path_factory.mktemp("smoke")
+    summary = run(RunConfig(methods=("cam", "input_energy", "uniform", "random"), metrics=("f0_band_lift",),
+                            tasks=("voicing",), profile="smoke", device="cpu", output=out, progress=False))
+    return summary.store_path
+
+
+def count_rows(path) -> int:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+
+
+def test_rebuilt_test_split_and_model_match_the_run(smoke_store):
+    from specxai_bench.training import predict
+
+    board = build_board([smoke_store], FAST)
+    (model_id,) = board.models("voicing")
+    ctx = load_context(board, "voicing", model_id, {})
+    assert not isinstance(ctx, str), ctx
+    assert set(ctx.test.ids) == set(board.sources.rows["sample"])
+    acc = float((predict(ctx.model, ctx.test.images, "cpu", 32) == ctx.test.targets).float().mean())
+    assert acc == pytest.approx(board.sources.models[("voicing", model_id)]["test_accuracy"], abs=1e-6)
+
+
+def test_report_page_tables_and_figures(smoke_store, tmp_path):
+    before = count_rows(smoke_store)
+    out = tmp_path / "report"
+    written = build_report([smoke_store], out, per_class=2, cfg=FAST)
+    assert count_rows(smoke_store) == before  # never re-scored
+    page = (out / "report.md").read_text()
+    names = {p.relative_to(out).as_posix() for p in written}
+    for kind in ("overlay", "bands", "confusion"):
+        png = [n for n in names if n.startswith("figures/voicing-") and n.endswith(f"-{kind}.png")]
+        assert len(png) == 1 and png[0].replace(".png", ".pdf") in names
+        assert f"]({png[0]})" in page
+        assert (out / png[0]).read_bytes().startswith(b"\x89PNG")
+    assert "| cam |" in page and "| *input_energy* † |" in page and "f0_band_lift@below700hz v1 ↑" in page
+    assert {"tables/index.md", "tables/voicing.md", "tables/voicing.tex"} <= names
+    assert "## Provenance" in page and "specxai-bench run" in page
+    assert not np.any([n.endswith(".tmp") for n in names])
