@@ -77,11 +77,15 @@ def validate(cfg: RunConfig) -> tuple[list[str], list[str], list[Task], Profile,
     tasks = resolve_tasks(",".join(cfg.tasks))
     device = resolve_device(cfg.device)
     profile = resolve_profile(cfg.profile, device).with_overrides(arch=cfg.arch)
+    from .errors import ConfigError
+    if cfg.batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {cfg.batch_size}")
+    if not (cfg.call_timeout >= 0 and np.isfinite(cfg.call_timeout)):
+        raise ConfigError(f"--call-timeout must be seconds >= 0 (0 = no limit), got {cfg.call_timeout}")
     if cfg.weights is not None:  # a weights file that is missing or does not fit fails before any work
         from .models import SpectrogramClassifier, load_backbone_weights
         load_backbone_weights(SpectrogramClassifier(profile.arch, 2), cfg.weights)
     if cfg.target not in TARGETS:
-        from .errors import ConfigError
         raise ConfigError(f"--target must be one of {', '.join(TARGETS)}, got {cfg.target!r}")
     return methods, metrics, tasks, profile, device
 
@@ -175,7 +179,7 @@ def _run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcom
             outcome.failures.append(f"{task.name}/{method.name}: {int(bad.sum())} sample(s) failed: {why} "
                                     f"(first: {sub.ids[int(np.argmax(bad))]})")
         batch = None if maps is None else ScoringBatch(torch.nan_to_num(maps), images, tg, sub.f0, sub.formants,
-                                                       sub.axis, model)
+                                                       sub.axis, model, method)
         rows = []
         for metric in metrics:
             values, merr = _score(metric, batch, len(idx), cfg.call_timeout)

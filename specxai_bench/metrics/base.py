@@ -9,13 +9,16 @@ to one definition (docs/metrics.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import torch
 
 from ..registry import Registry
 from ..spectrogram import FrequencyAxis
+
+if TYPE_CHECKING:
+    from ..methods.base import AttributionMethod
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class ScoringBatch:
     formants: np.ndarray  # [B, W, 3] Hz, NaN where undefined
     axis: FrequencyAxis
     model: torch.nn.Module | None = None
+    method: "AttributionMethod | None" = None  # the method that made the maps (for sanity checks)
 
 
 class Metric:
@@ -62,7 +66,7 @@ METRICS: Registry[Metric] = Registry("metric", Metric, "specxai_bench.metrics")
 
 
 def _load_builtins() -> None:
-    from . import complexity, faithfulness, linguistic  # noqa: F401  (each registers itself)
+    from . import complexity, faithfulness, linguistic, randomisation  # noqa: F401  (each registers itself)
 
 
 METRICS.set_builtins_loader(_load_builtins)

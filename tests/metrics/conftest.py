@@ -44,6 +44,22 @@ class TinyNet(nn.Module):
         return self.net(x)
 
 
+class InputGradient:
+    """A minimal attribution method (duck-typed): gradient x input, rebindable to another model."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+
+    def with_model(self, model: nn.Module) -> "InputGradient":
+        return InputGradient(model)
+
+    def attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        x = images.clone().requires_grad_(True)
+        self.model.eval()
+        self.model(x).gather(1, targets[:, None]).sum().backward()
+        return (x.grad * images)[:, 0].detach()
+
+
 def make_batch(attributions: torch.Tensor | np.ndarray, *, axis: FrequencyAxis | None = None,
                formants: np.ndarray | None = None, images: torch.Tensor | None = None,
                targets: torch.Tensor | None = None, model: nn.Module | None = None) -> ScoringBatch:
@@ -54,7 +70,9 @@ def make_batch(attributions: torch.Tensor | np.ndarray, *, axis: FrequencyAxis |
         formants = np.tile(np.array([500.0, 1500.0, 2500.0]), (b, w, 1))
     images = torch.rand(b, 1, h, w, generator=torch.Generator().manual_seed(1)) if images is None else images
     targets = torch.zeros(b, dtype=torch.long) if targets is None else targets
-    return ScoringBatch(a, images, targets, np.full((b, w), 120.0), np.asarray(formants, dtype=np.float64), axis, model)
+    method = InputGradient(model) if model is not None else None
+    return ScoringBatch(a, images, targets, np.full((b, w), 120.0), np.asarray(formants, dtype=np.float64), axis, model,
+                        method)
 
 
 def random_batch(b: int = 3, size: int = 32, seed: int = 0, model: nn.Module | None = None) -> ScoringBatch:
