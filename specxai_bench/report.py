@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .leaderboard import (Board, BoardConfig, build_board, default_command, is_baseline, markdown_main_table,
-                          model_line, notes, provenance, render_all, write_atomic)
+from .leaderboard import Board, BoardConfig, build_board, default_command, is_baseline, write_atomic
+from .leaderboard_render import markdown_main_table, model_line, notes, provenance, render_all
 from .plots import (Examples, band_profile_figure, confusion_figure, confusion_matrix, figure_files,
                     overlay_figure)
 

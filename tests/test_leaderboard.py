@@ -12,6 +12,7 @@ import pytest
 from scipy.stats import bootstrap
 
 from specxai_bench import leaderboard as lb
+from specxai_bench import leaderboard_render as render
 from specxai_bench.results import ResultRow, ResultStore
 
 LIFT = "formant_band_lift@F123,w100hz,10pct"  # higher is better
@@ -121,14 +122,14 @@ def test_unknown_metric_defaults_to_higher_is_better_with_a_note(tmp_path):
     store = make_store(tmp_path / "a.sqlite", metrics=("thirdparty_score@x",))
     board = lb.build_board([store], FAST)
     assert board.overall.set_index("method").loc["input_energy", "rank"] == 1
-    md = lb.markdown_task(board, "vowel5")
+    md = render.markdown_task(board, "vowel5")
     assert "thirdparty_score@x v1 ↑?" in md and "not in this installation's metric registry" in md
 
 
 def test_baselines_are_marked_and_missing_ones_noted(tmp_path):
     store = make_store(tmp_path / "a.sqlite", methods={"cam": 1.5, "input_energy": 1.7, "uniform": 1.0})
     board = lb.build_board([store], FAST)
-    md, tex = lb.markdown_task(board, "vowel5"), lb.latex_task(board, "vowel5", per_class=False)
+    md, tex = render.markdown_task(board, "vowel5"), render.latex_task(board, "vowel5", per_class=False)
     assert "| *input_energy* † |" in md and "| *uniform* † |" in md
     assert re.search(r"\| \*random\* † \| — \|", md)  # empty reference row
     assert "no rows for baseline(s) random" in md and "no rows for baseline(s) random" in tex
@@ -138,14 +139,14 @@ def test_baselines_are_marked_and_missing_ones_noted(tmp_path):
 
 def test_sanity_column_only_with_a_randomisation_metric(tmp_path):
     plain = lb.build_board([make_store(tmp_path / "a.sqlite")], FAST)
-    assert "| sanity |" not in lb.markdown_task(plain, "vowel5") and set(plain.overall["sanity"]) == {""}
-    metric = "model_parameter_randomisation@spearman"  # not registered: higher is better, threshold 0.5
+    assert "| sanity |" not in render.markdown_task(plain, "vowel5") and set(plain.overall["sanity"]) == {""}
+    metric = "model_parameter_randomisation@spearman"  # the registered metric: lower is better, threshold 0.5
     store = make_store(tmp_path / "b.sqlite", metrics=(metric,),
                        methods={"cam": 0.9, "gradcam": 0.1, "input_energy": 0.5, "uniform": 0.0, "random": 0.0})
     board = lb.build_board([store], FAST)
     states = board.overall.set_index("method")["sanity"]
-    assert states["cam"] == "pass" and states["gradcam"] == "fail" and states["input_energy"] in ("fail", "unclear")
-    assert "| sanity |" in lb.markdown_task(board, "vowel5")
+    assert states["cam"] == "fail" and states["gradcam"] == "pass" and states["input_energy"] in ("fail", "unclear")
+    assert "| sanity |" in render.markdown_task(board, "vowel5")
 
 
 def test_merging_two_stores(tmp_path):
@@ -156,10 +157,10 @@ def test_merging_two_stores(tmp_path):
     assert board.models("vowel5") == ["m1", "m2"]
     ov = board.overall.set_index(["model", "method"])
     assert ov.loc[("m1", "cam"), "n"] == 20 and ov.loc[("m2", "cam"), "n"] == 20
-    md = lb.markdown_task(board, "vowel5")
+    md = render.markdown_task(board, "vowel5")
     assert "model m1:" in md and "model m2:" in md and "counted once" in md
     assert "run r1" in md and "run r2" in md
-    tex = lb.latex_task(board, "vowel5", per_class=False)
+    tex = render.latex_task(board, "vowel5", per_class=False)
     assert tex.splitlines()[2].startswith("model & method")
 
 
@@ -174,7 +175,7 @@ def test_latex_is_structurally_sound(tmp_path):
     store = make_store(tmp_path / "a.sqlite", metrics=(LIFT, odd))
     board = lb.build_board([store], FAST)
     for per_class in (False, True):
-        body = latex_rows(lb.latex_task(board, "vowel5", per_class))
+        body = latex_rows(render.latex_task(board, "vowel5", per_class))
         assert body[0] == r"\toprule" and body[-1] == r"\bottomrule" and r"\midrule" in body
         rows = [ln for ln in body if ln.endswith(r"\\")]
         counts = {len(re.findall(r"(?<!\\)&", ln)) for ln in rows}
