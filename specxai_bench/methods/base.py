@@ -7,6 +7,7 @@ A method is one small class over :class:`AttributionMethod` that overrides one h
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -41,6 +42,12 @@ class AttributionMethod:
     @property
     def layer(self) -> torch.nn.Module:
         return layer_by_name(self.model, self.layer_name)
+
+    def with_model(self, model: SpectrogramClassifier) -> "AttributionMethod":
+        """The same method and options on another model (the randomisation sanity check uses it)."""
+        clone = copy.copy(self)
+        clone.model = model
+        return clone
 
     def options(self) -> dict[str, object]:
         """The options that change the maps (recorded in result keys and the manifest)."""
@@ -94,11 +101,19 @@ class capture_output:
         self.handle.remove()
 
 
+def require_positive(method: str, **values: float) -> None:
+    """Fail at construction, naming the option, when a count or size option is not positive."""
+    bad = [f"{k}={v!r}" for k, v in values.items() if v is None or v <= 0]
+    if bad:
+        raise ValueError(f"{method}: options must be positive, got {', '.join(bad)}")
+
+
 METHODS: Registry[AttributionMethod] = Registry("method", AttributionMethod, "specxai_bench.methods")
 
 
 def _load_builtins() -> None:
-    from . import baselines, cam, gradcam  # noqa: F401  (each registers itself)
+    # each module registers its methods on import
+    from . import baselines, cam, captum_methods, deeplift, gradcam, gradcam_family  # noqa: F401
 
 
 METHODS.set_builtins_loader(_load_builtins)
