@@ -24,6 +24,16 @@ from .errors import CheckpointError, ConfigError
 ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
 
 
+# torchvision ResNet's top-level stages, in forward order (before avgpool and fc)
+STAGES = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")
+
+
+def _stages(layer: str) -> tuple[str, ...]:
+    if layer not in STAGES:
+        raise ConfigError(f"layer {layer!r} is not a top-level ResNet stage; use one of {', '.join(STAGES)}")
+    return STAGES[: STAGES.index(layer) + 1]
+
+
 class SpectrogramClassifier(nn.Module):
     """Normalise a [B, 1, H, W] image, copy it to three channels, run a torchvision ResNet."""
 
@@ -35,8 +45,29 @@ class SpectrogramClassifier(nn.Module):
         self.backbone = getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = (x - 0.5) / 0.25
-        return self.backbone(x.expand(-1, 3, -1, -1))
+        return self.backbone(self._prepare(x))
+
+    @staticmethod
+    def _prepare(x: torch.Tensor) -> torch.Tensor:
+        return ((x - 0.5) / 0.25).expand(-1, 3, -1, -1)
+
+    def features(self, x: torch.Tensor, layer: str) -> torch.Tensor:
+        """The output of top-level block ``layer`` (e.g. ``layer4``) for images [B, 1, H, W]."""
+        x = self._prepare(x)
+        for name in _stages(layer):
+            x = getattr(self.backbone, name)(x)
+        return x
+
+    def head(self, features: torch.Tensor, layer: str) -> torch.Tensor:
+        """Logits from the output of ``layer``: the rest of the network, pooling and the FC layer.
+
+        ``head(features(x, l), l)`` equals ``forward(x)``; splitting lets a gradient method
+        back-propagate only from the logits to ``layer`` instead of through the whole network.
+        """
+        x = features
+        for name in STAGES[STAGES.index(layer) + 1:]:
+            x = getattr(self.backbone, name)(x)
+        return self.backbone.fc(torch.flatten(self.backbone.avgpool(x), 1))
 
     @property
     def feature_layer(self) -> nn.Module:

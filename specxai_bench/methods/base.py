@@ -53,6 +53,10 @@ class AttributionMethod:
         """The options that change the maps (recorded in result keys and the manifest)."""
         return {"layer": self.layer_name} if self.uses_layer else {}
 
+    def budget(self) -> dict[str, object]:
+        """Options that change only cost or memory, not the maps (kept out of result keys)."""
+        return {}
+
     def native_resolution(self, image_size: int) -> tuple[int, int]:
         """Rows x columns of the map before upsampling (e.g. 7x7 for layer4 at 224 px)."""
         if not self.uses_layer:

@@ -73,7 +73,10 @@ class IntegratedGradients(CaptumMethod):
         self.last_delta: torch.Tensor | None = None  # [B]: sum(attr) - (f(x) - f(silence)), last call
 
     def options(self) -> dict[str, object]:
-        return {"n_steps": self.n_steps, "internal_batch_size": self.internal_batch_size}
+        return {"n_steps": self.n_steps}
+
+    def budget(self) -> dict[str, object]:
+        return {"internal_batch_size": self.internal_batch_size}
 
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         attr, delta = ca.IntegratedGradients(self.model).attribute(
@@ -152,8 +155,10 @@ class Occlusion(CaptumMethod):
         self.perturbations_per_eval = perturbations_per_eval  # occluded copies of each image per forward pass
 
     def options(self) -> dict[str, object]:
-        return {"window": self.window, "stride": self.stride, "reference_px": self.reference_px,
-                "perturbations_per_eval": self.perturbations_per_eval}
+        return {"window": self.window, "stride": self.stride, "reference_px": self.reference_px}
+
+    def budget(self) -> dict[str, object]:
+        return {"perturbations_per_eval": self.perturbations_per_eval}
 
     def geometry(self, size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
         """(window rows, cols), (stride rows, cols) on an image of ``size``."""

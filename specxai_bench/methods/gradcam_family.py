@@ -136,8 +136,8 @@ class ScoreCAM(PytorchGradCAM):
         require_positive(self.name, batch_size=batch_size)
         self.batch_size = batch_size  # masked images per forward pass: memory vs speed
 
-    def options(self) -> dict[str, object]:
-        return {**super().options(), "batch_size": self.batch_size}
+    def budget(self) -> dict[str, object]:
+        return {"batch_size": self.batch_size}
 
     def _make_cam(self) -> BaseCAM:
         cam = super()._make_cam()
@@ -161,8 +161,10 @@ class AblationCAM(PytorchGradCAM):
         self.ratio_channels_to_ablate = ratio_channels_to_ablate  # < 1: pytorch-grad-cam's SVD pre-selection
 
     def options(self) -> dict[str, object]:
-        return {**super().options(), "batch_size": self.batch_size,
-                "ratio_channels_to_ablate": self.ratio_channels_to_ablate}
+        return {**super().options(), "ratio_channels_to_ablate": self.ratio_channels_to_ablate}
+
+    def budget(self) -> dict[str, object]:
+        return {"batch_size": self.batch_size}
 
     def _make_cam(self) -> BaseCAM:
         # a fresh AblationLayer per call: the library's default argument is one shared instance

@@ -37,10 +37,7 @@ FAST_OPTIONS: dict[str, dict[str, object]] = {
 BATCH_DEPENDENT: dict[str, str] = {}
 
 # Methods known to leave parameter .grad filled: name -> reason (strict xfail: fixing one fails loudly).
-LEAVES_PARAM_GRADS: dict[str, str] = {
-    "gradcam": "methods/gradcam.py calls pytorch-grad-cam, whose loss.backward() fills .grad, without "
-               "restoring them; gradcam_family.kept_param_grads (or subclassing PytorchGradCAM) fixes it",
-}
+LEAVES_PARAM_GRADS: dict[str, str] = {}
 
 HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
               "_forward_hooks_with_kwargs", "_forward_pre_hooks_with_kwargs", "_state_dict_hooks")

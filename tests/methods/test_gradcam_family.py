@@ -50,6 +50,7 @@ def test_scorecam_is_quiet_and_stores_no_masked_maps(capsys: pytest.CaptureFixtu
 
 def test_options_record_the_budget() -> None:
     method = METHODS.get("ablationcam")(tiny_model(), layer="layer3", batch_size=8)
-    assert method.options() == {"layer": "layer3", "batch_size": 8, "ratio_channels_to_ablate": 1.0}
+    assert method.options() == {"layer": "layer3", "ratio_channels_to_ablate": 1.0}
+    assert method.budget() == {"batch_size": 8}  # cost only: not part of the result key
     with pytest.raises(ValueError, match="batch_size"):
         METHODS.get("scorecam")(tiny_model(), batch_size=0)
