@@ -15,6 +15,12 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from .errors import SpecXAIError
+
+class StoreWriteError(SpecXAIError):
+    """The result store could not be written (disk full, permissions)."""
+
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rows (
     task TEXT NOT NULL, model TEXT NOT NULL, method TEXT NOT NULL, method_options TEXT NOT NULL,
@@ -78,10 +84,19 @@ class ResultStore:
         return {r[0] for r in cur}
 
     def write_rows(self, rows: Iterable[ResultRow]) -> int:
-        """Insert a chunk atomically; keys already present are kept (never duplicated)."""
+        """Insert a chunk atomically; keys already present are kept (never duplicated).
+
+        A failed write (disk full, read-only folder) rolls the chunk back and raises a clear error:
+        the rows committed before it stay, and rerunning the same command resumes from there.
+        """
         data = [tuple(r.__dict__.values()) for r in rows]
-        with self.conn:
-            cur = self.conn.executemany(f"INSERT OR IGNORE INTO rows VALUES ({','.join('?' * 13)})", data)
+        try:
+            with self.conn:
+                cur = self.conn.executemany(f"INSERT OR IGNORE INTO rows VALUES ({','.join('?' * 13)})", data)
+        except (sqlite3.OperationalError, OSError) as exc:
+            raise StoreWriteError(f"could not write results to {self.path} ({exc}); the rows committed so far "
+                                  "are kept: free disk space (or fix permissions) and rerun the same command "
+                                  "to resume") from None
         return cur.rowcount
 
     def write_model(self, task: str, model: str, meta: dict[str, Any]) -> None:

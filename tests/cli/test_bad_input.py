@@ -168,3 +168,50 @@ def test_a_good_aligned_corpus_runs_end_to_end_with_praat_tracks(exported, tmp_p
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["corpus"]["spec"] == f"aligned:{corpus}" and manifest["corpus"]["segments"] > 100
     assert list((out / "cache" / "praat").iterdir())  # tracks measured with Praat, cached
+
+
+class _FullDisk:
+    """A SQLite connection whose second chunk write fails as on a full disk."""
+
+    def __init__(self, conn) -> None:
+        self._conn, self.calls = conn, 0
+
+    def executemany(self, *args):
+        import sqlite3
+
+        self.calls += 1
+        if self.calls == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.executemany(*args)
+
+    def __enter__(self):
+        return self._conn.__enter__()
+
+    def __exit__(self, *exc):
+        return self._conn.__exit__(*exc)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def test_disk_full_during_scoring_keeps_committed_rows(tmp_path, capsys, monkeypatch):
+    import sqlite3
+
+    from specxai_bench.results import ResultStore
+
+    real_init = ResultStore.__init__
+
+    def init(self, path):
+        real_init(self, path)
+        self.conn = _FullDisk(self.conn)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(ResultStore, "__init__", init)
+    rc, err = _run(capsys, out, "--methods", "cam", "--tasks", "voicing", "--batch-size", "4")
+    assert rc == 2 and "could not write results to" in err and "rerun the same command" in err
+    with sqlite3.connect(out / "results.sqlite") as db:
+        assert db.execute("SELECT COUNT(*) FROM rows").fetchone()[0] > 0  # the first chunk is kept
+    assert not (out / "manifest.json").exists()
+    monkeypatch.undo()
+    rc, _ = _run(capsys, out, "--methods", "cam", "--tasks", "voicing", "--batch-size", "4")
+    assert rc == 0
