@@ -117,7 +117,7 @@ METHODS: Registry[AttributionMethod] = Registry("method", AttributionMethod, "sp
 
 def _load_builtins() -> None:
     # each module registers its methods on import
-    from . import baselines, cam, captum_methods, deeplift, gradcam, gradcam_family  # noqa: F401
+    from . import baselines, cam, captum_methods, deeplift, gradcam, gradcam_family, lrp  # noqa: F401
 
 
 METHODS.set_builtins_loader(_load_builtins)
