@@ -30,8 +30,10 @@ class Profile:
     description: str = ""
 
     def with_overrides(self, *, arch: str | None = None, image_size: int | None = None,
-                       epochs: int | None = None) -> "Profile":
+                       epochs: int | None = None, speakers_per_group: int | None = None) -> "Profile":
         kw = {k: v for k, v in {"arch": arch, "image_size": image_size, "epochs": epochs}.items() if v is not None}
+        if speakers_per_group is not None:
+            kw["corpus"] = replace(self.corpus, speakers_per_group=speakers_per_group)
         return replace(self, **kw) if kw else self
 
 

@@ -12,12 +12,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import __version__
+from . import __version__, distributed
 from .corpora.base import Corpus
 from .corpora.loading import load_corpus
 from .data import TaskData, build_task_data
 from .isolation import time_limit
-from .lock import OutputLock
 from .methods import METHODS, AttributionMethod
 from .metrics import METRICS, Metric, ScoringBatch
 from .models import config_hash
@@ -44,9 +43,17 @@ class RunConfig:
     retrain: bool = False
     target: str = "true"
     batch_size: int = 16
+    max_samples: int = 0  # per class of each task's test split; 0 = all (for expensive methods)
     weights: Path | None = None  # initial backbone weights (e.g. ImageNet), a torchvision state dict
     call_timeout: float = 600.0  # seconds per method or metric call on one batch; 0 = no limit
     progress: bool = True
+    # reduced-size runs (studies on two cores): override the profile's epochs, image size, corpus size
+    epochs: int | None = None
+    image_size: int | None = None
+    speakers_per_group: int | None = None
+
+
+_SIZE_OVERRIDES = ("epochs", "image_size", "speakers_per_group")  # enter the run id only when set
 
 
 @dataclass
@@ -55,6 +62,7 @@ class TaskOutcome:
     model: str
     model_meta: dict[str, Any]
     failures: list[str] = field(default_factory=list)
+    samples: tuple[str, ...] = ()  # the test samples this run attributed (its tables show these)
 
 
 @dataclass
@@ -76,8 +84,14 @@ def validate(cfg: RunConfig) -> tuple[list[str], list[str], list[Task], Profile,
     metrics = METRICS.resolve(cfg.metrics)
     tasks = resolve_tasks(",".join(cfg.tasks))
     device = resolve_device(cfg.device)
-    profile = resolve_profile(cfg.profile, device).with_overrides(arch=cfg.arch)
     from .errors import ConfigError
+    for name in _SIZE_OVERRIDES:
+        if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
+    profile = resolve_profile(cfg.profile, device).with_overrides(
+        arch=cfg.arch, epochs=cfg.epochs, image_size=cfg.image_size, speakers_per_group=cfg.speakers_per_group)
+    if cfg.max_samples < 0:
+        raise ConfigError(f"--max-samples must be >= 0 (0 = all), got {cfg.max_samples}")
     if cfg.batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {cfg.batch_size}")
     if not (cfg.call_timeout >= 0 and np.isfinite(cfg.call_timeout)):
@@ -91,55 +105,108 @@ def validate(cfg: RunConfig) -> tuple[list[str], list[str], list[Task], Profile,
 
 
 def run(cfg: RunConfig) -> RunSummary:
-    """Validate, then run the grid under the output folder's lock."""
-    validated = validate(cfg)
-    with OutputLock(Path(cfg.output)):
-        return _run_locked(cfg, *validated)
+    """Validate, then run the grid under the output folder's lock.
+
+    Launched by torchrun (WORLD_SIZE > 1), every rank runs this: training is data-parallel, the
+    test batches are dealt to the ranks, and rank 0 merges the ranks' rows into one store
+    (specxai_bench/distributed.py, docs/scaling.md).
+    """
+    method_names, metric_names, tasks, profile, device = validate(cfg)
+    with distributed.process_group(device) as (env, device), distributed.output_lock(Path(cfg.output), env):
+        return _run_locked(cfg, method_names, metric_names, tasks, profile, device, env)
 
 
 def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str], tasks: list[Task],
-                profile: Profile, device: str) -> RunSummary:
-    run_id = config_hash({**asdict(cfg), "output": None, "progress": None, "call_timeout": None,
-                          "version": __version__})
+                profile: Profile, device: str, env: distributed.DistEnv = distributed.SINGLE) -> RunSummary:
+    run_id = config_hash({**{k: v for k, v in asdict(cfg).items() if not (k in _SIZE_OVERRIDES and v is None)},
+                          "output": None, "progress": None, "call_timeout": None, "version": __version__})
     out = Path(cfg.output)
-    status(f"specxai-bench run {run_id}: profile {profile.name} ({profile.arch}, {profile.image_size} px) "
-           f"on {device}, tasks {', '.join(t.name for t in tasks)}")
+    say = status if env.is_main else (lambda message: None)
+    say(f"specxai-bench run {run_id}: profile {profile.name} ({profile.arch}, {profile.image_size} px) "
+        f"on {device}, tasks {', '.join(t.name for t in tasks)}"
+        + (f", {env.world_size} processes" if env.active else ""))
     t0 = time.time()
     labels = [lab for t in tasks for lab in t.label_map]
-    corpus = load_corpus(cfg.corpus, synthetic=profile.corpus, seed=cfg.seed, labels=labels, cache_dir=out / "cache",
-                         progress=cfg.progress)
+    with distributed.main_first(env):  # rank 0 fills the corpus caches, the other ranks read them
+        corpus = load_corpus(cfg.corpus, synthetic=profile.corpus, seed=cfg.seed, labels=labels,
+                             cache_dir=out / "cache", progress=cfg.progress and env.is_main)
     fingerprint = corpus.fingerprint()
     # every task's selection is checked (classes present, speakers) before training or writing starts
     selections = {task.name: select_segments(task, corpus, cfg.seed) for task in tasks}
     stage_seconds: dict[str, float] = {"data": time.time() - t0}
-    store = ResultStore(out / "results.sqlite")
+    main_path = out / "results.sqlite"
+    with distributed.main_first(env):
+        if env.is_main:
+            distributed.merge_rank_stores(main_path)  # rows a killed multi-process run left behind
+        store = ResultStore(distributed.rank_store_path(main_path, env.rank))
+        done = ResultStore(main_path) if env.rank else None  # other ranks also skip what the run store holds
+    cache = profile.name == "paper" or device.startswith("cuda") or env.active
     outcomes = []
     for task in tasks:
         t = time.time()
-        splits = build_task_data(task, corpus, profile.image_size, cfg.seed, progress=cfg.progress,
-                                 selected=selections[task.name])
+        if cache:  # spectrograms computed once (by rank 0) and loaded as tensors afterwards
+            from .cache import cached_task_data
+
+            with distributed.main_first(env):
+                splits = cached_task_data(task, corpus, profile.image_size, cfg.seed, cache_dir=out / "cache",
+                                          corpus_fingerprint=fingerprint, selected=selections[task.name],
+                                          progress=cfg.progress and env.is_main)
+        else:
+            splits = build_task_data(task, corpus, profile.image_size, cfg.seed, progress=cfg.progress,
+                                     selected=selections[task.name])
         stage_seconds["data"] += time.time() - t
         t = time.time()
         model, meta = train_or_load(task, splits, profile, corpus_fingerprint=fingerprint, seed=cfg.seed,
                                     device=device, checkpoint_dir=out / "checkpoints", retrain=cfg.retrain,
-                                    weights=cfg.weights, progress=cfg.progress)
+                                    weights=cfg.weights, progress=cfg.progress and env.is_main)
         stage_seconds[f"model:{task.name}"] = time.time() - t
-        store.write_model(task.name, meta["config_hash"], {k: v for k, v in meta.items() if k != "history"}
-                          | {"profile": profile.name})
+        if env.is_main:
+            store.write_model(task.name, meta["config_hash"], {k: v for k, v in meta.items() if k != "history"}
+                              | {"profile": profile.name})
         outcome = TaskOutcome(task.name, meta["config_hash"], meta)
         t = time.time()
-        test = splits["test"]
+        test = _limit(splits["test"], cfg.max_samples)
+        outcome.samples = test.ids
         targets = _targets(model, test, cfg, device, profile)
         for name in method_names:
             _run_method(store, run_id, task, outcome, METHODS.get(name)(model), metric_names, test, targets, model,
-                        cfg, device)
+                        cfg, device, env, done)
         stage_seconds[f"attribute+score:{task.name}"] = time.time() - t
         outcomes.append(outcome)
-    manifest = _manifest(cfg, run_id, profile, device, corpus, fingerprint, outcomes, stage_seconds)
-    store.write_manifest(run_id, manifest)
     store.close()
-    _write_json_atomic(out / "manifest.json", manifest)
-    return RunSummary(run_id, out / "results.sqlite", profile, device, outcomes)
+    if done is not None:
+        done.close()
+    if env.active:  # every rank's failures in every outcome; then rank 0 merges the rank stores
+        for outcome, failures in zip(outcomes, zip(*distributed.all_gather([o.failures for o in outcomes], env))):
+            outcome.failures = [f for per_rank in failures for f in per_rank]
+        distributed.barrier(env)
+        if env.is_main:
+            t = time.time()
+            distributed.merge_rank_stores(main_path)
+            stage_seconds["merge"] = time.time() - t
+    if env.is_main:
+        manifest = _manifest(cfg, run_id, profile, device, corpus, fingerprint, outcomes, stage_seconds)
+        if env.active:
+            manifest["distributed"] = {"world_size": env.world_size, "backend": distributed.backend_for(device)}
+        with ResultStore(main_path) as main:
+            main.write_manifest(run_id, manifest)
+        _write_json_atomic(out / "manifest.json", manifest)
+    distributed.barrier(env)  # the other ranks return once the store is complete
+    return RunSummary(run_id, main_path, profile, device, outcomes)
+
+
+def _limit(data: TaskData, per_class: int) -> TaskData:
+    """The first ``per_class`` test samples of each class, in sample-id order (0 = all)."""
+    if per_class <= 0:
+        return data
+    order = sorted(range(len(data)), key=lambda i: data.ids[i])
+    keep, count = [], {}
+    for i in order:
+        c = int(data.targets[i])
+        if count.get(c, 0) < per_class:
+            keep.append(i)
+            count[c] = count.get(c, 0) + 1
+    return data.subset(sorted(keep))
 
 
 def _targets(model: torch.nn.Module, data: TaskData, cfg: RunConfig, device: str, profile: Profile) -> torch.Tensor:
@@ -151,18 +218,31 @@ def _targets(model: torch.nn.Module, data: TaskData, cfg: RunConfig, device: str
 
 def _run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome, method: AttributionMethod,
                 metric_names: list[str], test: TaskData, targets: torch.Tensor, model: torch.nn.Module,
-                cfg: RunConfig, device: str) -> None:
+                cfg: RunConfig, device: str, env: distributed.DistEnv = distributed.SINGLE,
+                done: ResultStore | None = None) -> None:
     metrics: list[Metric] = [m for m in (METRICS.get(n)() for n in metric_names) if m.applies_to(task.kind)]
     options = json.dumps(method.options(), sort_keys=True)
-    todo = sorted(set().union(*(set(test.ids) - store.done_samples(task.name, outcome.model, method.name, options,
-                                                                     m.id, m.version) for m in metrics)))
+    stores = [store] if done is None else [store, done]
+    todo = sorted(set().union(*(set(test.ids) - set().union(*(s.done_samples(task.name, outcome.model, method.name,
+                                                                             options, m.id, m.version)
+                                                               for s in stores)) for m in metrics)))
     if not metrics or not todo:
         return
     wanted = set(todo)
-    index = [i for i, s in enumerate(test.ids) if s in wanted]
+    if env.active:
+        # the batches one process would form on a fresh run, dealt round-robin to the ranks: every sample
+        # lands in the same batch as in a single-process run; samples already stored are then dropped
+        full = [range(i, min(i + cfg.batch_size, len(test))) for i in range(0, len(test), cfg.batch_size)]
+        batches = [b for b in ([i for i in r if test.ids[i] in wanted] for r in distributed.shard(full, env)) if b]
+        if not batches:
+            return
+        index = [i for b in batches for i in b]
+    else:
+        index = [i for i, s in enumerate(test.ids) if s in wanted]
+        batches = [index[i:i + cfg.batch_size] for i in range(0, len(index), cfg.batch_size)]
     seconds = 0.0
-    batches = [index[i:i + cfg.batch_size] for i in range(0, len(index), cfg.batch_size)]
-    for idx in progress_bar(batches, desc=f"[{task.name}] {method.name}", unit="batch", enabled=cfg.progress):
+    for idx in progress_bar(batches, desc=f"[{task.name}] {method.name}", unit="batch",
+                            enabled=cfg.progress and env.is_main):
         sub = test.subset(idx)
         images, tg = sub.images.to(device), targets[idx].to(device)
         t = time.time()
@@ -241,6 +321,7 @@ def cfg_command(cfg: RunConfig) -> str:
         parts.append(f"--arch {cfg.arch}")
     if cfg.target != "true":
         parts.append(f"--target {cfg.target}")
+    parts += [f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k in _SIZE_OVERRIDES if getattr(cfg, k) is not None]
     return " ".join(parts)
 
 

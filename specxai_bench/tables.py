@@ -11,11 +11,22 @@ from tabulate import tabulate
 from .results import ResultStore
 
 
-def summary_frame(store: ResultStore, run: str | None = None) -> pd.DataFrame:
-    """One row per (task, model, method, metric): mean, n (finite values), NaN and failure counts."""
+Scope = dict[tuple[str, str], set[str]]  # (task, model) -> the sample ids a table covers
+
+
+def summary_frame(store: ResultStore, scope: Scope | None = None, metrics: set[str] | None = None) -> pd.DataFrame:
+    """One row per (task, model, method, metric): mean, n (finite values), NaN and failure counts.
+
+    ``scope`` restricts rows to a run's (task, model) pairs and samples, whichever run computed them
+    (a resumed or repeated run reuses stored rows); ``metrics`` to the run's metric ids.
+    """
     rows = store.rows_frame()
-    if run is not None:
-        rows = rows[rows["run"] == run]
+    if scope is not None:
+        keep = [sample in scope.get((task, model), ()) for task, model, sample in
+                zip(rows["task"], rows["model"], rows["sample"])]
+        rows = rows[keep]
+    if metrics is not None:
+        rows = rows[rows["metric"].isin(metrics)]
     if rows.empty:
         return pd.DataFrame(columns=["task", "model", "method", "metric", "mean", "n", "nan", "failed"])
     rows = rows.assign(failed=rows["error"].notna(), isnan=rows["value"].isna() & rows["error"].isna())
@@ -31,10 +42,10 @@ def _cell(mean: float, n: int, nan: int, failed: int) -> str:
     return f"{txt} ({', '.join(extra)})"
 
 
-def task_tables(store: ResultStore, methods: list[str] | None = None, run: str | None = None,
-                tablefmt: str = "github", target: str = "true") -> dict[str, str]:
-    """Task -> printable table: rows are methods, columns test accuracy, each metric, seconds/sample."""
-    summary = summary_frame(store, run)
+def task_tables(store: ResultStore, methods: list[str] | None = None, scope: Scope | None = None,
+                metrics: set[str] | None = None, tablefmt: str = "github", target: str = "true") -> dict[str, str]:
+    """Task -> printable table: rows are methods, columns test accuracy and each metric."""
+    summary = summary_frame(store, scope, metrics)
     models = store.models_frame().set_index(["task", "model"])
     timings = store.timings_frame()
     out = {}

@@ -26,12 +26,12 @@ def _run_and_kill_at(out: Path, marker: str) -> None:
         if marker in line:
             proc.send_signal(signal.SIGKILL)
             break
-    proc.wait(timeout=120)
+    proc.wait(timeout=600)
     assert proc.returncode == -signal.SIGKILL, f"run ended before {marker!r}: {''.join(seen)[-1500:]}"
 
 
 def _finish(out: Path) -> tuple[str, str]:
-    res = subprocess.run(_cmd(out), capture_output=True, text=True, timeout=180)
+    res = subprocess.run(_cmd(out), capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     return res.stdout, res.stderr
 

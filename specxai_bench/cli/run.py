@@ -39,6 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="class to attribute: the true class (default) or the model's prediction")
     p.add_argument("--retrain", action="store_true", help="train the models again even if cached")
     p.add_argument("--batch-size", type=int, default=16, help="attribution batch size (default: 16)")
+    p.add_argument("--max-samples", type=int, default=0,
+                   help="attribute only the first N test samples of each class per task (0 = all, default); "
+                        "for expensive methods such as scorecam or occlusion on a CPU")
     p.add_argument("--weights", type=Path, default=None,
                    help="initial backbone weights: a torchvision state dict file for --arch (e.g. ImageNet); "
                         "the classifier head is new. Default: from scratch")
@@ -57,12 +60,15 @@ def execute(args: argparse.Namespace) -> int:
         methods=tuple(args.methods.split(",")), metrics=tuple(args.metrics.split(",")),
         tasks=tuple(args.tasks.split(",")), corpus=args.corpus, profile=args.profile, arch=args.arch, device=args.device,
         seed=args.seed, output=args.output, retrain=args.retrain, target=args.target,
-        batch_size=args.batch_size, weights=args.weights, call_timeout=args.call_timeout,
+        batch_size=args.batch_size, max_samples=args.max_samples, weights=args.weights,
+        call_timeout=args.call_timeout,
         progress=not args.no_progress)
-    methods, *_ = validate(cfg)  # unknown names exit here, before any work
+    methods, metric_names, *_ = validate(cfg)  # unknown names exit here, before any work
     summary = run(cfg)
+    scope = {(o.task, o.model): set(o.samples) for o in summary.outcomes}
+    metric_ids = {METRICS.get(name)().id for name in metric_names}
     with ResultStore(summary.store_path) as store:
-        tables = task_tables(store, methods=methods, run=summary.run_id, target=cfg.target)
+        tables = task_tables(store, methods=methods, scope=scope, metrics=metric_ids, target=cfg.target)
     for task in cfg.tasks:
         if task in tables:
             print(tables[task])

@@ -25,7 +25,7 @@ def test_smoke_run_end_to_end(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "specxai_bench", "run", "--profile", "smoke", "--methods", "cam,gradcam",
            "--output", str(out), "--no-progress"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     for task in ("vowel5", "vowel5-4k", "voicing"):
         assert f"### {task} — profile smoke, resnet18, 64x64 px, device cpu" in res.stdout
@@ -37,9 +37,15 @@ def test_smoke_run_end_to_end(tmp_path):
         n_rows = db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
     assert n_rows > 0
     # a second run reuses the cached models and the stored rows: same table, nothing duplicated
-    res2 = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    res2 = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert res2.returncode == 0 and "loaded model" in res2.stderr
     with sqlite3.connect(out / "results.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM rows").fetchone()[0] == n_rows
     strip = lambda s: [ln for ln in s.splitlines() if not ln.startswith("seconds per sample")]  # noqa: E731
     assert strip(res.stdout) == strip(res2.stdout)
+
+    # --max-samples attributes the first N test samples of each class (models cached: quick)
+    res3 = subprocess.run(cmd + ["--max-samples", "1", "--methods", "cam"], capture_output=True, text=True, timeout=600)
+    assert res3.returncode == 0, res3.stderr[-2000:]
+    vowel_rows = [ln for ln in res3.stdout.split("### vowel5-4k")[1].splitlines() if ln.startswith("| cam")]
+    assert vowel_rows and "(n=5)" in vowel_rows[0]  # one per vowel class
