@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from .corpora.base import Corpus, Segment
 from .progress import progress_bar
@@ -51,12 +52,16 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
         items = selected[split]
         images, f0, fm = [], [], []
         axis = None
-        for seg, _ in progress_bar(items, desc=f"{task.name} {split} spectrograms", unit="img", enabled=progress):
-            img, axis = spectrogram_image(seg, cfg)
-            tracks = seg.tracks.resample(image_size, seg.duration)
-            images.append(img)
-            f0.append(tracks.f0)
-            fm.append(tracks.formants)
+        # one BLAS thread: these matmuls are tiny, and BLAS threads spinning beside torch's made
+        # them 2-20x slower (benchmarks/pipeline_speed.py)
+        with threadpool_limits(limits=1, user_api="blas"):
+            for seg, _ in progress_bar(items, desc=f"{task.name} {split} spectrograms", unit="img",
+                                       enabled=progress):
+                img, axis = spectrogram_image(seg, cfg)
+                tracks = seg.tracks.resample(image_size, seg.duration)
+                images.append(img)
+                f0.append(tracks.f0)
+                fm.append(tracks.formants)
         if axis is None:
             axis = cfg.axis(corpus.segments[0].sample_rate)
         n, w = len(items), image_size
