@@ -176,6 +176,9 @@ def csv_text(records: list[dict[str, Any]], footer: list[str]) -> str:
 
 def footer_lines(summary: RunSummary, src: Any, command: str, cfg: BoardConfig, extra: list[str] = ()) -> list[str]:
     """The study command, then the leaderboard's provenance lines for the runs whose rows are used."""
+    pairs = {(o.task, o.model) for o in summary.outcomes}  # only the runs that made this study's rows
+    keep = [(t, m) in pairs for t, m in zip(src.rows["task"], src.rows["model"])]
+    src = replace(src, rows=src.rows[keep].reset_index(drop=True))
     board = Board(src, cfg, command, pd.DataFrame(), pd.DataFrame())
     lines = [f"study: `{command}`"] + list(extra)
     seen = set()
@@ -301,7 +304,10 @@ def groups_study(base: RunConfig, out: Path, command: str, board: BoardConfig = 
     source = (f"groups from column {column!r} of {metadata}" if metadata is not None
               else f"groups from the corpus ({corpus.name}: {', '.join(groups)})")
     intro = ["Test-split cells per speaker group; the split holds out whole speakers, stratified by group, so "
-             "each group's cell rests on few speakers (see spk) and its CI is wide. † baseline.", "",
+             "each group's cell rests on few speakers (spk). With 2 speakers the cluster bootstrap can only "
+             "resample those two, so a group's interval spans little more than their two means and understates "
+             "the uncertainty: compare groups with care, and with more speakers per group for a claim. "
+             "† baseline.", "",
              model_note(summary), "", source]
     foot = footer_lines(summary, src, command, board)
     return write_atomic({out / "study-groups.md": _page("Study: metrics by speaker group", intro, body, foot),

@@ -14,6 +14,17 @@ TINY = ["--profile", "smoke", "--image-size", "32", "--epochs", "1", "--methods"
         "--n-resamples", "100", "--no-progress", "--device", "cpu"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """32-px images: a second intra-op thread only adds overhead (and thrashes on a busy machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory):
     root = tmp_path_factory.mktemp("study")
