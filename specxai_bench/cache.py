@@ -17,8 +17,7 @@ and concurrent writers (several ranks) cannot leave a torn one. An unreadable fi
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
+import io
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import torch
 
 from .corpora.base import Corpus, Segment
 from .data import TaskData, build_task_data, spectrogram_config
-from .models import config_hash
+from .models import atomic_write_bytes, config_hash
 from .progress import status
 from .spectrogram import FrequencyAxis
 from .tasks import SPLITS, Task
@@ -75,18 +74,10 @@ def _unpack(blob: dict[str, Any]) -> TaskData:
 
 
 def save_splits(path: Path, splits: dict[str, TaskData]) -> None:
-    """Atomic: temp file in the same folder, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save({"format": CACHE_FORMAT, "splits": {k: _pack(v) for k, v in splits.items()}}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Atomic (models.atomic_write_bytes: temp file in the same folder, fsync, rename)."""
+    buf = io.BytesIO()
+    torch.save({"format": CACHE_FORMAT, "splits": {k: _pack(v) for k, v in splits.items()}}, buf)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def load_splits(path: Path) -> dict[str, TaskData]:
