@@ -20,18 +20,22 @@ import time
 from pathlib import Path
 
 
-def run_once(args: argparse.Namespace, out: Path) -> dict:
-    cmd = [sys.executable, "-m", "specxai_bench", "run", "--methods", args.methods, "--profile", args.profile,
-           "--output", str(out), "--no-progress"]
+def timed_run(run_args: list[str], out: Path) -> tuple[list[str], float, str, dict]:
+    """`specxai-bench run RUN_ARGS --output OUT` in a subprocess: (command, wall seconds, stdout, manifest)."""
+    cmd = [sys.executable, "-m", "specxai_bench", "run", *run_args, "--output", str(out), "--no-progress"]
     t = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
     if res.returncode != 0:
         sys.exit(f"run failed ({res.returncode}):\n{res.stderr[-3000:]}")
-    manifest = json.loads((out / "manifest.json").read_text())
+    return cmd, wall, res.stdout, json.loads((out / "manifest.json").read_text())
+
+
+def run_once(args: argparse.Namespace, out: Path) -> dict:
+    cmd, wall, stdout, manifest = timed_run(["--methods", args.methods, "--profile", args.profile], out)
     return {"command": " ".join(cmd[2:]), "wall_seconds": wall, "stage_seconds": manifest["stage_seconds"],
             "models": manifest["models"], "profile": manifest["profile"]["name"], "arch": manifest["profile"]["arch"],
-            "image_size": manifest["profile"]["image_size"], "device": manifest["device"], "stdout": res.stdout}
+            "image_size": manifest["profile"]["image_size"], "device": manifest["device"], "stdout": stdout}
 
 
 def main() -> None:

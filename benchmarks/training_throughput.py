@@ -22,8 +22,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -82,16 +80,12 @@ def throughput(arch: str, size: int, batch: int, steps: int, warmup: int, device
 
 def stages(profile: str, device: str, methods: str, tasks: str, out: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "specxai_bench", "run", "--profile", profile, "--device", device, "--methods",
-           methods, "--tasks", tasks, "--output", str(out), "--no-progress"]
-    t = time.perf_counter()
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    wall = time.perf_counter() - t
-    if res.returncode != 0:
-        sys.exit(f"run failed ({res.returncode}):\n{res.stderr[-3000:]}")
     from specxai_bench.results import ResultStore
 
-    manifest = json.loads((out / "manifest.json").read_text())
+    from .end_to_end import timed_run
+
+    cmd, wall, _, manifest = timed_run(["--profile", profile, "--device", device, "--methods", methods,
+                                        "--tasks", tasks], out)
     with ResultStore(out / "results.sqlite") as store:
         metas = {t: json.loads(m) for t, m in zip(store.models_frame()["task"], store.models_frame()["meta"])}
     return {"command": " ".join(cmd[2:]), "wall_seconds": wall, "stage_seconds": manifest["stage_seconds"],

@@ -290,7 +290,6 @@ def _score(metric: Metric, batch: ScoringBatch | None, n: int, timeout: float) -
 def _manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, corpus: Corpus, fingerprint: str,
               outcomes: list[TaskOutcome], stage_seconds: dict[str, float]) -> dict[str, Any]:
     import captum
-    import pytorch_grad_cam  # noqa: F401
     import quantus
     import torchvision
     from importlib.metadata import version

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from specxai_bench.corpora.base import Segment, Tracks
-from specxai_bench.spectrogram import FrequencyAxis, SpectrogramConfig, overlap_matrix, spectrogram_image
+from specxai_bench.spectrogram import SpectrogramConfig, overlap_matrix, spectrogram_image
 
 
 def test_axis_maps_known_frequencies_to_rows_4k_band():

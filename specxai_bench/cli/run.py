@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..methods import METHODS
 from ..metrics import METRICS
 from ..profiles import PROFILES
 from ..tasks import TASKS
