@@ -23,9 +23,14 @@ from .corpora.base import Segment, Tracks, interp_nan
 from .errors import ConfigError
 
 #: Praat's "maximum formant" per speaker group (Praat manual; shared/reference/phonetics.md).
-MAX_FORMANT_HZ: dict[str, float] = {"men": 5000.0, "women": 5500.0, "children": 8000.0, "unknown": 5500.0}
+#: Children: the manual's ~8000 Hz is for young children; Hillenbrand's (and our synthetic)
+#: children are 10-12 years old, whose F5 lies near 5800 Hz. The ceiling should sit between F5
+#: and F6 (about F5 x 11/9 for a uniform tube), i.e. ~6500 Hz; with 8000 Burg fits a spurious
+#: pole below F3 and splits F1/F2 of /i/ and /u/ (benchmarks/praat_vs_truth.py: 39 % of the
+#: children's /u/ tokens within 10 % at 8000 Hz, 100 % at 6500 Hz).
+MAX_FORMANT_HZ: dict[str, float] = {"men": 5000.0, "women": 5500.0, "children": 6500.0, "unknown": 5500.0}
 
-_CACHE_VERSION = "praat-tracks-v1"  # bump when the measurement changes, to invalidate caches
+_CACHE_VERSION = "praat-tracks-v2"  # bump when the measurement changes, to invalidate caches
 
 
 @dataclass(frozen=True)
@@ -38,9 +43,21 @@ class PraatSettings:
     pre_emphasis_from: float = 50.0
     pitch_floor: float = 75.0
     pitch_ceiling: float = 600.0
+    #: "burg", "robust" (Praat's To Formant (robust): Burg refined by iterative reweighting,
+    #: ~10x slower) or "auto": robust when the audio's median F0 is at least
+    #: ``robust_from_f0`` Hz. LPC F1 is pulled towards a harmonic when harmonics are sparse
+    #: (high F0; Vallabha & Tuller 2002); on our synthetic vowels robust halves that error for
+    #: women and children but is worse for men (benchmarks/praat_vs_truth.py, docs/corpora.md).
+    formant_method: str = "auto"
+    robust_from_f0: float = 165.0
 
     def __post_init__(self) -> None:
+        if self.formant_method not in ("burg", "robust", "auto"):
+            raise ConfigError(f"PraatSettings.formant_method must be burg, robust or auto, "
+                              f"got {self.formant_method!r}")
         for name, value in asdict(self).items():
+            if name == "formant_method":
+                continue
             if not value > 0:
                 raise ConfigError(f"PraatSettings.{name} must be positive, got {value!r}")
         if self.pitch_ceiling <= self.pitch_floor:
@@ -109,21 +126,33 @@ def _measure(x: np.ndarray, sample_rate: int, ceiling: float, s: PraatSettings) 
     sound = parselmouth.Sound(np.pad(x.astype(np.float64), pad), sampling_frequency=sample_rate)
     duration = len(x) / sample_rate
     try:
-        formant = sound.to_formant_burg(s.time_step, max_number_of_formants=s.max_number_of_formants,
-                                        maximum_formant=ceiling, window_length=s.window_length,
-                                        pre_emphasis_from=s.pre_emphasis_from)
         pitch = sound.to_pitch(s.time_step, pitch_floor=s.pitch_floor, pitch_ceiling=s.pitch_ceiling)
+        f0 = pitch.selected_array["frequency"].astype(np.float64)
+        f0[f0 <= 0] = np.nan
+        if _use_robust(s, f0):
+            formant = call(sound, "To Formant (robust)...", s.time_step, s.max_number_of_formants, ceiling,
+                           s.window_length, s.pre_emphasis_from, 1.5, 5, 1e-6)
+        else:
+            formant = sound.to_formant_burg(s.time_step, max_number_of_formants=s.max_number_of_formants,
+                                            maximum_formant=ceiling, window_length=s.window_length,
+                                            pre_emphasis_from=s.pre_emphasis_from)
     except parselmouth.PraatError:  # too short for even one analysis frame
         return empty_tracks()
     times = formant.xs() - pad / sample_rate
     # "To Matrix" gives every frame's k-th formant at once, 0 where undefined.
     fm = np.stack([call(formant, "To Matrix", k).values[0] for k in (1, 2, 3)], axis=1)
     fm[fm <= 0] = np.nan
-    f0 = pitch.selected_array["frequency"].astype(np.float64)
-    f0[f0 <= 0] = np.nan
     f0 = interp_nan(times, pitch.xs() - pad / sample_rate, f0)
     keep = (times >= 0) & (times <= duration)
     return Tracks(times=times[keep], f0=f0[keep], formants=fm[keep], source="praat")
+
+
+def _use_robust(s: PraatSettings, f0: np.ndarray) -> bool:
+    """Whether to refine formants robustly: always, never, or for high-pitched audio ("auto")."""
+    if s.formant_method != "auto":
+        return s.formant_method == "robust"
+    voiced = f0[np.isfinite(f0)]
+    return bool(voiced.size) and float(np.median(voiced)) >= s.robust_from_f0
 
 
 def _load(path: Path) -> Tracks | None:

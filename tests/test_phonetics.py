@@ -96,7 +96,7 @@ def test_cache_is_keyed_atomic_and_survives_damage(tmp_path, monkeypatch):
 
 
 def test_settings_and_groups_are_checked():
-    assert [maximum_formant(g) for g in ("men", "women", "children", "unknown")] == [5000, 5500, 8000, 5500]
+    assert [maximum_formant(g) for g in ("men", "women", "children", "unknown")] == [5000, 5500, 6500, 5500]
     with pytest.raises(ConfigError, match="unknown speaker group 'kids'"):
         maximum_formant("kids")
     with pytest.raises(ConfigError, match="pitch_ceiling"):
@@ -105,3 +105,28 @@ def test_settings_and_groups_are_checked():
         PraatSettings(window_length=0)
     with pytest.raises(ConfigError, match="mono"):
         measure_tracks(np.zeros((2, 100)), SR)
+    with pytest.raises(ConfigError, match="formant_method"):
+        PraatSettings(formant_method="lpc")
+
+
+def test_auto_method_refines_high_pitched_voices_robustly(monkeypatch):
+    calls = []
+    real_call = phonetics.call
+
+    def spy(obj, command, *args):
+        calls.append(command)
+        return real_call(obj, command, *args)
+
+    monkeypatch.setattr(phonetics, "call", spy)
+    low = vowel((342, 2322, 3000, 3657, 4500), 120)
+    high = vowel((437, 2761, 3372, 4500, 5000), 230)
+    measure_tracks(low, SR, group="men")
+    assert "To Formant (robust)..." not in calls  # median F0 120 Hz < 165 Hz: plain Burg
+    tracks = measure_tracks(high, SR, group="women")
+    assert "To Formant (robust)..." in calls
+    mid = slice(len(tracks.times) // 4, 3 * len(tracks.times) // 4)
+    f1, f2, _ = np.nanmedian(tracks.formants[mid], axis=0)
+    assert f1 == pytest.approx(437, rel=0.10) and f2 == pytest.approx(2761, rel=0.10)
+    calls.clear()
+    measure_tracks(high, SR, group="women", settings=PraatSettings(formant_method="burg"))
+    assert "To Formant (robust)..." not in calls

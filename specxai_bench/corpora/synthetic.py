@@ -33,8 +33,8 @@ class SyntheticConfig:
     vowel_tokens: int = 6  # per speaker and vowel
     consonant_tokens: int = 2  # per speaker and consonant
     sample_rate: int = 22050
-    speaker_sd: float = 0.04  # vocal-tract scale, relative SD around the group mean
-    token_sd: float = 0.03  # per-token formant variation, relative SD
+    speaker_sd: float = 0.05  # vocal-tract scale, relative SD around the group mean
+    token_sd: float = 0.05  # per-token formant variation, relative SD
     snr_db: tuple[float, float] = (30.0, 50.0)
     seed: int = 0
 
