@@ -47,7 +47,7 @@ class PraatSettings:
     #: ~10x slower) or "auto": robust when the audio's median F0 is at least
     #: ``robust_from_f0`` Hz. LPC F1 is pulled towards a harmonic when harmonics are sparse
     #: (high F0; Vallabha & Tuller 2002); on our synthetic vowels robust halves that error for
-    #: women and children but is worse for men (benchmarks/praat_vs_truth.py, docs/corpora.md).
+    #: women and children but is worse for men (benchmarks/praat_vs_truth.py, docs/usage.md).
     formant_method: str = "auto"
     robust_from_f0: float = 165.0
 
