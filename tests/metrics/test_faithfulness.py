@@ -117,3 +117,23 @@ def test_nan_for_constant_maps_and_errors(setup, mk):
         BandDeletion(baseline="zero")
     with pytest.raises(TypeError):
         BandDeletionGain(nrandom=2)
+
+
+def test_random_order_aucs_are_reused_across_methods(setup, mk):
+    batch, _ = setup
+    metric = BandDeletionGain(n_bands=K, n_random=4)
+    first = metric.score(batch)
+    other_maps = mk.batch(np.flip(batch.attributions.numpy(), 1).copy(), images=batch.images, model=batch.model)
+    calls: list[int] = []
+    handle = batch.model.register_forward_pre_hook(lambda m, inp: calls.append(len(inp[0])))
+    try:
+        second = BandDeletionGain(n_bands=K, n_random=4).score(other_maps)
+    finally:
+        handle.remove()
+    assert calls == [3 * (2 + (K - 1))]  # only the new attribution order; random orders come from the cache
+    fresh = BandDeletionGain(n_bands=K, n_random=4).score(
+        mk.batch(other_maps.attributions, images=batch.images, model=mk.LowBandModel(rows=4)))
+    np.testing.assert_allclose(second, fresh, atol=1e-6)  # same values as computed from scratch
+    assert not np.allclose(first, second)
+    assert np.isnan(BandDeletionGain(n_bands=K, n_random=4).score(
+        mk.batch(np.zeros_like(batch.attributions.numpy()), images=batch.images, model=batch.model))).all()
