@@ -7,6 +7,7 @@ name carries a hash of everything that changes its contents:
 - the corpus fingerprint (ids, labels, speakers, audio bytes),
 - the spectrogram config (STFT, image size, band limit) and the task's classes,
 - the selection: every split's (segment id, class) list, which fixes the seed's draw,
+- for the shortcut task, the planted bands and the seed (which draws the band noise),
 - a digest of the source files that turn segments into images and tracks, so editing the code
   invalidates the cache instead of serving stale images.
 
@@ -33,7 +34,7 @@ from .spectrogram import FrequencyAxis
 from .tasks import SPLITS, Task
 
 CACHE_FORMAT = 1
-CODE_FILES = ("data.py", "spectrogram.py", "phonetics.py", "corpora/base.py")
+CODE_FILES = ("data.py", "spectrogram.py", "phonetics.py", "corpora/base.py", "shortcut.py")
 
 
 def code_digest() -> str:
@@ -45,8 +46,9 @@ def code_digest() -> str:
 
 
 def cache_key(task: Task, image_size: int, corpus_fingerprint: str,
-              selected: dict[str, list[tuple[Segment, int]]]) -> str:
-    return config_hash({
+              selected: dict[str, list[tuple[Segment, int]]], seed: int = 0) -> str:
+    shortcut = {} if task.shortcut is None else {"shortcut": task.shortcut.as_dict(), "seed": seed}
+    return config_hash({**shortcut,
         "format": CACHE_FORMAT, "code": code_digest(), "corpus": corpus_fingerprint, "classes": list(task.classes),
         "spectrogram": asdict(spectrogram_config(task, image_size)),
         "selection": {split: [[s.id, int(c)] for s, c in selected[split]] for split in SPLITS},
@@ -62,7 +64,8 @@ def _pack(data: TaskData) -> dict[str, Any]:
             "labels": list(data.labels), "speakers": list(data.speakers), "groups": list(data.groups),
             "f0": torch.from_numpy(np.ascontiguousarray(data.f0, dtype=np.float64)),
             "formants": torch.from_numpy(np.ascontiguousarray(data.formants, dtype=np.float64)),
-            "axis": [float(data.axis.fmin), float(data.axis.fmax), int(data.axis.n_rows)]}
+            "axis": [float(data.axis.fmin), float(data.axis.fmax), int(data.axis.n_rows)]} | (
+                {} if data.bands is None else {"bands": torch.from_numpy(np.ascontiguousarray(data.bands, np.float64))})
 
 
 def _unpack(blob: dict[str, Any]) -> TaskData:
@@ -70,7 +73,8 @@ def _unpack(blob: dict[str, Any]) -> TaskData:
     return TaskData(images=blob["images"], targets=blob["targets"], ids=tuple(blob["ids"]),
                     labels=tuple(blob["labels"]), speakers=tuple(blob["speakers"]), groups=tuple(blob["groups"]),
                     f0=blob["f0"].numpy(), formants=blob["formants"].numpy(),
-                    axis=FrequencyAxis(float(fmin), float(fmax), int(rows)))
+                    axis=FrequencyAxis(float(fmin), float(fmax), int(rows)),
+                    bands=blob["bands"].numpy() if "bands" in blob else None)
 
 
 def save_splits(path: Path, splits: dict[str, TaskData]) -> None:
@@ -91,7 +95,7 @@ def cached_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, 
                      corpus_fingerprint: str, selected: dict[str, list[tuple[Segment, int]]],
                      progress: bool = True) -> dict[str, TaskData]:
     """:func:`data.build_task_data`, computed once and then loaded from ``cache_dir``."""
-    path = cache_path(cache_dir, task, image_size, cache_key(task, image_size, corpus_fingerprint, selected))
+    path = cache_path(cache_dir, task, image_size, cache_key(task, image_size, corpus_fingerprint, selected, seed))
     if path.exists():
         try:
             return load_splits(path)

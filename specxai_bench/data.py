@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from .corpora.base import Corpus, Segment
 from .progress import progress_bar
+from .shortcut import plant
 from .spectrogram import FrequencyAxis, SpectrogramConfig, spectrogram_image
 from .tasks import SPLITS, Task, select_segments
 
@@ -27,6 +28,8 @@ class TaskData:
     f0: np.ndarray  # [N, W] Hz, NaN where unvoiced
     formants: np.ndarray  # [N, W, 3] Hz, NaN where undefined
     axis: FrequencyAxis
+    # shortcut task: [N, 2] (centre, width) Hz of the band planted in each sample's audio; None for other tasks
+    bands: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -35,7 +38,8 @@ class TaskData:
         idx = np.asarray(index, dtype=np.int64)
         pick = lambda seq: tuple(seq[i] for i in idx)  # noqa: E731
         return TaskData(self.images[idx], self.targets[idx], pick(self.ids), pick(self.labels),
-                        pick(self.speakers), pick(self.groups), self.f0[idx], self.formants[idx], self.axis)
+                        pick(self.speakers), pick(self.groups), self.f0[idx], self.formants[idx], self.axis,
+                        None if self.bands is None else self.bands[idx])
 
 
 def spectrogram_config(task: Task, image_size: int) -> SpectrogramConfig:
@@ -44,7 +48,10 @@ def spectrogram_config(task: Task, image_size: int) -> SpectrogramConfig:
 
 def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, progress: bool = True,
                     selected: dict[str, list[tuple[Segment, int]]] | None = None) -> dict[str, TaskData]:
-    """Images and aligned tracks for each split of ``task`` (balanced, split by speaker)."""
+    """Images and aligned tracks for each split of ``task`` (balanced, split by speaker).
+
+    A shortcut task plants each segment's class band in its audio first (shortcut.plant, seeded).
+    """
     cfg = spectrogram_config(task, image_size)
     selected = selected if selected is not None else select_segments(task, corpus, seed)
     out = {}
@@ -55,9 +62,10 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
         # one BLAS thread: these matmuls are tiny, and BLAS threads spinning beside torch's made
         # them 2-20x slower (benchmarks/pipeline_speed.py)
         with threadpool_limits(limits=1, user_api="blas"):
-            for seg, _ in progress_bar(items, desc=f"{task.name} {split} spectrograms", unit="img",
+            for seg, c in progress_bar(items, desc=f"{task.name} {split} spectrograms", unit="img",
                                        enabled=progress):
-                img, axis = spectrogram_image(seg, cfg)
+                planted = seg if task.shortcut is None else plant(seg, task.shortcut, c, seed)
+                img, axis = spectrogram_image(planted, cfg)
                 tracks = seg.tracks.resample(image_size, seg.duration)
                 images.append(img)
                 f0.append(tracks.f0)
@@ -72,5 +80,6 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
             speakers=tuple(s.speaker for s, _ in items), groups=tuple(s.group for s, _ in items),
             f0=np.stack(f0) if f0 else np.zeros((n, w)), formants=np.stack(fm) if fm else np.zeros((n, w, 3)),
             axis=axis,
+            bands=None if task.shortcut is None else task.shortcut.bands(np.array([c for _, c in items])),
         )
     return out

@@ -68,6 +68,9 @@ def task_tables(store: ResultStore, methods: list[str] | None = None, scope: Sco
                   f" px, device {meta['device']}, model {model}; mean over test samples (n), target class: "
                   f"{target}")
         table = tabulate(body, headers=["method", "test accuracy"] + metric_ids, tablefmt=tablefmt)
+        if "band_removal" in meta:  # the shortcut task: does the model use the planted band?
+            from .shortcut import format_band_check
+            table += f"\n\n{format_band_check(task, meta['band_removal'])}"
         # timings vary from run to run, so they stay out of the (reproducible) table
         table += f"\n\nseconds per sample (attribution, this machine): {', '.join(speed) or 'none computed in this run'}"
         out[task] = f"{header}\n\n{table}\n"

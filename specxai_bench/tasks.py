@@ -13,6 +13,7 @@ import numpy as np
 from .corpora.base import Corpus, Segment
 from .corpora.targets import VOICED, VOICELESS, VOWELS
 from .errors import DataError, UnknownNameError
+from .shortcut import ShortcutSpec
 
 SPLITS = ("train", "val", "test")
 
@@ -23,7 +24,9 @@ class Task:
 
     ``label_map`` sends a segment label to its class (labels not in it are not used);
     ``fmax`` is the band limit of the spectrogram images (None: Nyquist); ``kind`` says which
-    phonetic prior applies: ``vowel`` (formants) or ``voicing`` (F0 band).
+    prior applies: ``vowel`` (formants), ``voicing`` (F0 band) or ``shortcut`` (the planted band).
+    A task with ``shortcut`` takes its classes from the planted band, not from the label:
+    ``label_map`` then only names the labels it draws on (specxai_bench/shortcut.py).
     """
 
     name: str
@@ -34,8 +37,11 @@ class Task:
     description: str = ""
     # per class: share of its examples to draw from each label group, for balanced strata
     strata: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict, hash=False)
+    shortcut: ShortcutSpec | None = None  # a class-specific band planted in the audio (the shortcut task)
 
     def class_index(self, label: str) -> int | None:
+        if self.shortcut is not None:
+            return None  # the class is dealt per segment (shortcut.select_shortcut), not read from the label
         cls = self.label_map.get(label)
         return None if cls is None else self.classes.index(cls)
 
@@ -66,7 +72,19 @@ STUDY_TASKS: dict[str, Task] = {
     for t in (Task(f"vowel5-{k}k", VOWELS, {v: v for v in VOWELS}, k * 1000.0, "vowel",
                    f"five vowels /i ae ah aa u/, below {k} kHz (cut-off ablation)") for k in (2, 3, 5))
 }
-ALL_TASKS: dict[str, Task] = {**TASKS, **STUDY_TASKS}
+
+# The controlled shortcut task (issue #5): five classes, each marked only by its own narrow band
+# planted above 4 kHz in the audio of vowel segments dealt to the classes independently of the vowel.
+# Full band (the bands lie between 4.6 and 7 kHz; Nyquist is 11,025 Hz for the synthetic corpus).
+SHORTCUT_BANDS_HZ = (4600.0, 5200.0, 5800.0, 6400.0, 7000.0)
+SHORTCUT_TASKS: dict[str, Task] = {
+    "shortcut": Task("shortcut", tuple(f"band{hz / 1000:g}k" for hz in SHORTCUT_BANDS_HZ), {v: v for v in VOWELS},
+                     None, "shortcut",
+                     "five classes, each marked only by a 100 Hz band of noise planted at 4.6/5.2/5.8/6.4/7.0 kHz "
+                     "(-20 dB re the segment) in vowels dealt to the classes independently of the vowel; full band",
+                     shortcut=ShortcutSpec(SHORTCUT_BANDS_HZ, width_hz=100.0, level_db=-20.0)),
+}
+ALL_TASKS: dict[str, Task] = {**TASKS, **STUDY_TASKS, **SHORTCUT_TASKS}
 
 
 def cutoff_task(khz: int | None) -> Task:
@@ -82,7 +100,7 @@ def get_task(name: str) -> Task:
 
 
 def resolve_tasks(spec: str) -> list[Task]:
-    """Comma-separated names (the paper's and the study's tasks); ``all`` = the paper's three."""
+    """Comma-separated names (the paper's, the study's and the shortcut task); ``all`` = the paper's three."""
     names = list(TASKS) if spec == "all" else [s.strip() for s in spec.split(",") if s.strip()]
     bad = [n for n in names if n not in ALL_TASKS]
     if bad:
@@ -125,7 +143,11 @@ def select_segments(task: Task, corpus: Corpus, seed: int) -> dict[str, list[tup
 
     Each class gets the same count per speaker (the smallest class's); a class with ``strata``
     draws that count evenly from its label groups (voiced = half voiced consonants, half vowels).
+    A shortcut task deals its labels' segments to the classes instead (shortcut.select_shortcut).
     """
+    if task.shortcut is not None:
+        from .shortcut import select_shortcut
+        return select_shortcut(task, corpus, seed)
     assignment = split_speakers(corpus, seed)
     n_speakers = len({s.speaker for s in corpus.segments})
     by_unit: dict[str, dict[int, list[Segment]]] = {}

@@ -33,8 +33,8 @@ def model_config(task: Task, profile: Profile, corpus_fingerprint: str, seed: in
         "task": task.name, "classes": list(task.classes), "fmax": task.fmax, "arch": profile.arch,
         "image_size": profile.image_size, "epochs": profile.epochs, "batch_size": profile.batch_size,
         "lr": profile.lr, "patience": profile.patience, "schedule": profile.max_lr_schedule,
-        "corpus": corpus_fingerprint, "seed": seed, "format": 1,
-    }
+        "corpus": corpus_fingerprint, "seed": seed, "format": 2,
+    } | ({} if task.shortcut is None else {"shortcut": task.shortcut.as_dict()})  # the planted bands, when any
 
 
 def augment(x: torch.Tensor, gen: torch.Generator, max_shift: int) -> torch.Tensor:

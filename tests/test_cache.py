@@ -62,3 +62,18 @@ def test_a_damaged_cache_file_is_rebuilt(setup, tmp_path):
     path.write_bytes(path.read_bytes()[:100])  # truncated
     _same(cache.cached_task_data(task, corpus, SIZE, 0, **kw), first)
     cache.load_splits(path)  # whole again
+
+
+def test_shortcut_bands_round_trip_and_key_follows_the_seed(small_corpus, tmp_path):
+    task = get_task("shortcut")
+    sel = select_segments(task, small_corpus, seed=0)
+    kw = dict(cache_dir=tmp_path, corpus_fingerprint="fp", selected=sel, progress=False)
+    first = cache.cached_task_data(task, small_corpus, SIZE, 0, **kw)
+    again = cache.load_splits(next((tmp_path / "spectrograms").iterdir()))
+    _same(first, again)
+    for split in SPLITS:
+        np.testing.assert_array_equal(first[split].bands, again[split].bands)
+    # the seed draws the planted noise: it enters the shortcut task's key (and only that task's)
+    assert cache.cache_key(task, SIZE, "fp", sel, 0) != cache.cache_key(task, SIZE, "fp", sel, 1)
+    vowel, vsel = get_task("vowel5"), select_segments(get_task("vowel5"), small_corpus, seed=0)
+    assert cache.cache_key(vowel, SIZE, "fp", vsel, 0) == cache.cache_key(vowel, SIZE, "fp", vsel, 1)

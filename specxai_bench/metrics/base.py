@@ -33,6 +33,7 @@ class ScoringBatch:
     axis: FrequencyAxis
     model: torch.nn.Module | None = None
     method: "AttributionMethod | None" = None  # the method that made the maps (for sanity checks)
+    bands: np.ndarray | None = None  # shortcut task: [B, 2] (centre, width) Hz of each sample's planted band
 
 
 class Metric:
@@ -40,7 +41,7 @@ class Metric:
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
-    family: ClassVar[str] = "other"  # linguistic, faithfulness, randomisation, robustness, complexity
+    family: ClassVar[str] = "other"  # linguistic, localisation, faithfulness, randomisation, robustness, complexity
     higher_is_better: ClassVar[bool] = True
     task_kinds: ClassVar[tuple[str, ...]] = ("vowel", "voicing")
     description: ClassVar[str] = ""
@@ -66,7 +67,8 @@ METRICS: Registry[Metric] = Registry("metric", Metric, "specxai_bench.metrics")
 
 
 def _load_builtins() -> None:
-    from . import complexity, faithfulness, linguistic, randomisation  # noqa: F401  (each registers itself)
+    from . import complexity, faithfulness, linguistic, randomisation, shortcut  # noqa: F401  (each registers itself)
+    from . import faithfulness_correlation, road, robustness  # noqa: F401  (Quantus families, opt-in)
 
 
 METRICS.set_builtins_loader(_load_builtins)

@@ -62,7 +62,9 @@ class InputGradient:
 
 def make_batch(attributions: torch.Tensor | np.ndarray, *, axis: FrequencyAxis | None = None,
                formants: np.ndarray | None = None, images: torch.Tensor | None = None,
-               targets: torch.Tensor | None = None, model: nn.Module | None = None) -> ScoringBatch:
+               targets: torch.Tensor | None = None, model: nn.Module | None = None,
+               bands: np.ndarray | None = None) -> ScoringBatch:
+    """``bands`` (the shortcut task's planted band per sample) defaults to 100 Hz at 0.6 x the axis' top."""
     a = torch.as_tensor(np.asarray(attributions), dtype=torch.float32)
     b, h, w = a.shape
     axis = axis or FrequencyAxis(0.0, 4000.0, h)
@@ -71,8 +73,9 @@ def make_batch(attributions: torch.Tensor | np.ndarray, *, axis: FrequencyAxis |
     images = torch.rand(b, 1, h, w, generator=torch.Generator().manual_seed(1)) if images is None else images
     targets = torch.zeros(b, dtype=torch.long) if targets is None else targets
     method = InputGradient(model) if model is not None else None
+    bands = np.tile([0.6 * axis.fmax, 100.0], (b, 1)) if bands is None else np.asarray(bands, dtype=np.float64)
     return ScoringBatch(a, images, targets, np.full((b, w), 120.0), np.asarray(formants, dtype=np.float64), axis, model,
-                        method)
+                        method, bands)
 
 
 def random_batch(b: int = 3, size: int = 32, seed: int = 0, model: nn.Module | None = None) -> ScoringBatch:
