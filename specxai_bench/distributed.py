@@ -79,6 +79,13 @@ def env_from(environ: dict[str, str] | os._Environ = os.environ) -> DistEnv:
     return DistEnv(rank, world, local)
 
 
+def is_reporter(env: DistEnv | None = None) -> bool:
+    """Whether this process prints result tables and summaries and writes study tables: rank 0 (or the
+    only process). Under torchrun the other ranks print nothing but errors (``env``: default from the
+    environment, which stays set after the process group is left)."""
+    return (env_from() if env is None else env).is_main
+
+
 def current() -> DistEnv:
     """The initialised process group's view (a single process when there is none)."""
     if dist.is_available() and dist.is_initialized():

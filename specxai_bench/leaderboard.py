@@ -89,16 +89,16 @@ def load_stores(paths: list[str | Path]) -> Sources:
 
 def true_class(task: str, label: str) -> str:
     """The sample's true class from its phone label (the label itself for a task not registered here)."""
-    from .tasks import TASKS
+    from .tasks import ALL_TASKS
 
-    t = TASKS.get(task)
+    t = ALL_TASKS.get(task)
     return t.label_map.get(label, label) if t else label
 
 
 def class_order(task: str, present: list[str]) -> list[str]:
-    from .tasks import TASKS
+    from .tasks import ALL_TASKS
 
-    known = list(TASKS[task].classes) if task in TASKS else []
+    known = list(ALL_TASKS[task].classes) if task in ALL_TASKS else []
     return [c for c in known if c in present] + sorted(c for c in present if c not in known)
 
 
@@ -208,11 +208,11 @@ class Board:
     by_class: pd.DataFrame
 
     def tasks(self) -> list[str]:
-        """Registered tasks in their registry order (the paper's), then any others by name."""
-        from .tasks import TASKS
+        """Registered tasks in their registry order (the paper's, then the study's), then any others by name."""
+        from .tasks import ALL_TASKS
 
         present = set(self.overall["task"])
-        return [t for t in TASKS if t in present] + sorted(present - set(TASKS))
+        return [t for t in ALL_TASKS if t in present] + sorted(present - set(ALL_TASKS))
 
     def models(self, task: str) -> list[str]:
         return sorted(self.overall.loc[self.overall["task"] == task, "model"].unique())

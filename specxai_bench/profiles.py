@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from .corpora.synthetic import SyntheticConfig
-from .errors import UnknownNameError
+from .errors import ConfigError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,25 @@ class Profile:
 
     def with_overrides(self, *, arch: str | None = None, image_size: int | None = None,
                        epochs: int | None = None, speakers_per_group: int | None = None) -> "Profile":
+        """This profile with the given fields replaced (None: keep); a value below its minimum is a ConfigError."""
+        check_size_overrides(epochs=epochs, image_size=image_size, speakers_per_group=speakers_per_group)
         kw = {k: v for k, v in {"arch": arch, "image_size": image_size, "epochs": epochs}.items() if v is not None}
         if speakers_per_group is not None:
             kw["corpus"] = replace(self.corpus, speakers_per_group=speakers_per_group)
         return replace(self, **kw) if kw else self
+
+
+# Reduced-size runs (`run` and `study` on two cores) may override these profile fields; the smallest
+# value each accepts: ResNets downsample by 32, and a speaker split needs 3 speakers per group.
+SIZE_OVERRIDES: dict[str, int] = {"epochs": 1, "image_size": 32, "speakers_per_group": 3}
+
+
+def check_size_overrides(**values: int | None) -> None:
+    """Raise ConfigError, naming the option, for an override below its minimum (None = not given)."""
+    for name, value in values.items():
+        least = SIZE_OVERRIDES[name]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+            raise ConfigError(f"--{name.replace('_', '-')} must be an integer of at least {least}, got {value!r}")
 
 
 PROFILES: dict[str, Profile] = {
@@ -69,7 +84,6 @@ def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
-        from .errors import ConfigError
         raise ConfigError("--device cuda was asked for but CUDA is not available here; use --device cpu or auto")
     if name != "cpu" and not name.startswith("cuda"):
         raise UnknownNameError(f"unknown device {name!r}; use auto, cpu or cuda")

@@ -52,9 +52,9 @@ def _corpus(manifest: dict[str, Any], cache: dict[str, Any]) -> Any:
             cache[key] = synthesize(synthetic, progress=False)
         else:
             from .corpora.loading import load_corpus
-            from .tasks import TASKS
+            from .tasks import ALL_TASKS
 
-            labels = [lab for t in run_cfg.get("tasks", ()) if t in TASKS for lab in TASKS[t].label_map]
+            labels = [lab for t in run_cfg.get("tasks", ()) if t in ALL_TASKS for lab in ALL_TASKS[t].label_map]
             cache[key] = load_corpus(spec, synthetic=synthetic, seed=seed, labels=labels, progress=False,
                                      cache_dir=Path(run_cfg.get("output", "specxai-output")) / "cache")
     return cache[key]
@@ -65,11 +65,11 @@ def load_context(board: Board, task: str, model_id: str, cache: dict[str, Any]) 
     from .data import build_task_data
     from .errors import CheckpointError, SpecXAIError
     from .models import SpectrogramClassifier, load_checkpoint
-    from .tasks import TASKS
+    from .tasks import ALL_TASKS
 
     meta = board.sources.models.get((task, model_id), {})
     ckpt = Path(meta.get("checkpoint", ""))
-    if task not in TASKS:
+    if task not in ALL_TASKS:
         return f"task {task} is not registered here; no figures"
     if not meta.get("checkpoint") or not ckpt.is_file():
         return f"checkpoint {ckpt} is gone; figures and confusion matrix skipped (rerun `specxai-bench run`)"
@@ -84,14 +84,14 @@ def load_context(board: Board, task: str, model_id: str, cache: dict[str, Any]) 
         return f"the corpus could not be rebuilt ({type(exc).__name__}: {exc}); figures skipped"
     if corpus.fingerprint() != meta.get("config", {}).get("corpus"):
         return f"the rebuilt corpus ({corpus.fingerprint()}) is not the model's; figures skipped"
-    model = SpectrogramClassifier(meta["arch"], len(TASKS[task].classes))
+    model = SpectrogramClassifier(meta["arch"], len(ALL_TASKS[task].classes))
     try:
         load_checkpoint(ckpt, model, meta["config_hash"])
     except CheckpointError as exc:
         return f"{exc}; figures skipped"
-    test = build_task_data(TASKS[task], corpus, int(meta["image_size"]), int(meta["config"]["seed"]),
+    test = build_task_data(ALL_TASKS[task], corpus, int(meta["image_size"]), int(meta["config"]["seed"]),
                            progress=False)["test"]
-    return ModelContext(TASKS[task], model.eval(), test, meta, manifest.get("target_class", "true"))
+    return ModelContext(ALL_TASKS[task], model.eval(), test, meta, manifest.get("target_class", "true"))
 
 
 def make_examples(ctx: ModelContext, entries: list[tuple[str, str]], per_class: int) -> tuple[Examples, list[str]]:

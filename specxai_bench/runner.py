@@ -20,7 +20,7 @@ from .isolation import time_limit
 from .methods import METHODS, AttributionMethod
 from .metrics import METRICS, Metric, ScoringBatch
 from .models import config_hash
-from .profiles import Profile, resolve_device, resolve_profile
+from .profiles import SIZE_OVERRIDES, Profile, resolve_device, resolve_profile
 from .progress import progress_bar, status
 from .results import ResultRow, ResultStore
 from .tasks import Task, resolve_tasks, select_segments
@@ -53,7 +53,7 @@ class RunConfig:
     speakers_per_group: int | None = None
 
 
-_SIZE_OVERRIDES = ("epochs", "image_size", "speakers_per_group")  # enter the run id only when set
+_SIZE_OVERRIDES = tuple(SIZE_OVERRIDES)  # epochs, image_size, speakers_per_group: enter the run id only when set
 
 
 @dataclass
@@ -85,11 +85,12 @@ def validate(cfg: RunConfig) -> tuple[list[str], list[str], list[Task], Profile,
     tasks = resolve_tasks(",".join(cfg.tasks))
     device = resolve_device(cfg.device)
     from .errors import ConfigError
-    for name in _SIZE_OVERRIDES:
-        if getattr(cfg, name) is not None and getattr(cfg, name) < 1:
-            raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(cfg, name)}")
+    # the size overrides are checked against their minimums there (profiles.SIZE_OVERRIDES)
     profile = resolve_profile(cfg.profile, device).with_overrides(
         arch=cfg.arch, epochs=cfg.epochs, image_size=cfg.image_size, speakers_per_group=cfg.speakers_per_group)
+    if cfg.speakers_per_group is not None and cfg.corpus.partition(":")[0] != "synthetic":
+        raise ConfigError(f"--speakers-per-group sizes the synthetic corpus; --corpus {cfg.corpus} has its own "
+                          "speakers")
     if cfg.max_samples < 0:
         raise ConfigError(f"--max-samples must be >= 0 (0 = all), got {cfg.max_samples}")
     if cfg.batch_size < 1:
@@ -160,6 +161,11 @@ def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str]
                                     device=device, checkpoint_dir=out / "checkpoints", retrain=cfg.retrain,
                                     weights=cfg.weights, progress=cfg.progress and env.is_main)
         stage_seconds[f"model:{task.name}"] = time.time() - t
+        if task.shortcut is not None:  # the band removal test: does the model use the planted band?
+            from .shortcut import band_check
+            check = band_check(model, task, selections[task.name]["test"], splits["test"].images, profile.image_size,
+                               cfg.seed, device, profile.eval_batch_size)
+            meta = {**meta, "band_removal": check}
         if env.is_main:
             store.write_model(task.name, meta["config_hash"], {k: v for k, v in meta.items() if k != "history"}
                               | {"profile": profile.name})
@@ -168,6 +174,9 @@ def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str]
         test = _limit(splits["test"], cfg.max_samples)
         outcome.samples = test.ids
         targets = _targets(model, test, cfg, device, profile)
+        if not any(METRICS.get(n)().applies_to(task.kind) for n in metric_names):
+            say(f"[{task.name}] none of the metrics asked for applies to this task (kind {task.kind}): nothing "
+                f"to score; `specxai-bench list metrics` shows each metric's tasks")
         for name in method_names:
             _run_method(store, run_id, task, outcome, METHODS.get(name)(model), metric_names, test, targets, model,
                         cfg, device, env, done)
@@ -259,7 +268,7 @@ def _run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcom
             outcome.failures.append(f"{task.name}/{method.name}: {int(bad.sum())} sample(s) failed: {why} "
                                     f"(first: {sub.ids[int(np.argmax(bad))]})")
         batch = None if maps is None else ScoringBatch(torch.nan_to_num(maps), images, tg, sub.f0, sub.formants,
-                                                       sub.axis, model, method)
+                                                       sub.axis, model, method, sub.bands)
         rows = []
         for metric in metrics:
             values, merr = _score(metric, batch, len(idx), cfg.call_timeout)
@@ -303,7 +312,9 @@ def _manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, corpus
         "target_class": cfg.target,
         "models": {o.task: {k: o.model_meta.get(k) for k in ("config_hash", "test_accuracy", "val_accuracy",
                                                                 "n_test", "checkpoint", "cached", "train_seconds",
-                                                                "best_epoch")} for o in outcomes},
+                                                                "best_epoch")}
+                   | ({"band_removal": o.model_meta["band_removal"]} if "band_removal" in o.model_meta else {})
+                   for o in outcomes},
         "failures": [f for o in outcomes for f in o.failures], "stage_seconds": stage_seconds,
         "versions": {"specxai_bench": __version__, "python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": torchvision.__version__, "captum": captum.__version__,

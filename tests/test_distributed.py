@@ -47,6 +47,12 @@ def test_shards_and_slices_partition_the_items(n, world):
     assert [i for p in parts for i in p] == items and max(map(len, parts)) - min(map(len, parts)) <= 1
 
 
+def test_only_rank_0_reports():
+    assert distributed.is_reporter(DistEnv(0, 2, 0)) and distributed.is_reporter(distributed.SINGLE)
+    assert not distributed.is_reporter(DistEnv(1, 2, 1)) and not distributed.is_reporter(DistEnv(3, 4, 1))
+    assert distributed.is_reporter() == distributed.env_from().is_main
+
+
 def _row(sample: str, value: float, run: str = "r") -> ResultRow:
     return ResultRow("vowel5", "m", "cam", "{}", "lift", 1, sample, "iy", "m00", 0, value, None, run)
 
@@ -188,6 +194,9 @@ def runs(tmp_path_factory):
 def test_sharded_evaluation_gives_the_single_process_rows(runs):
     single, multi, res = runs
     assert "2 processes" in res.stderr and "[vowel5-4k] loaded model" in res.stderr
+    # only rank 0 prints the tables and the summary (both ranks' stdout is in res.stdout)
+    for line in ("### vowel5-4k — profile smoke", "### voicing — profile smoke", "rows: "):
+        assert res.stdout.count(line) == 1, res.stdout
     ref = [r for r in _rows(single) if r[0] == "vowel5-4k"]
     assert ref and [r for r in _rows(multi) if r[0] == "vowel5-4k"] == ref  # keys, values and run id
     assert not list(multi.glob("results.rank*"))  # merged into one store

@@ -89,6 +89,26 @@ def test_groups_from_a_metadata_column(folders, tmp_path):
         group_map(None, meta, "region")
 
 
+def test_a_failing_method_exits_3_after_the_table_is_written(tmp_path, monkeypatch, capsys):
+    from specxai_bench.methods.baselines import InputEnergy
+
+    def broken(self, images, targets):
+        raise RuntimeError("broken on purpose")
+
+    monkeypatch.setattr(InputEnergy, "_attribute", broken)
+    boards = tmp_path / "boards"
+    rc = main(["study", "groups", *TINY, "--tasks", "vowel5-4k", "--output", str(tmp_path / "run"),
+               "--out", str(boards)])
+    captured = capsys.readouterr()
+    assert rc == 3, captured.err[-2000:]
+    assert "failure(s); the run is partial" in captured.err and "vowel5-4k/input_energy" in captured.err
+    assert "broken on purpose" in captured.err
+    assert "2 files in" in captured.out  # what succeeded is written
+    df = _csv(boards / "study-groups.csv")
+    cam = df[(df["method"] == "cam") & (df["group"] == "all") & df["metric"].str.startswith("formant_band_lift")]
+    assert len(cam) == 1 and cam["n"].iloc[0] > 0
+
+
 def test_cross_corpus_study_table(folders):
     run, boards = folders
     assert main(["study", "cross-corpus", *TINY, "--tasks", "vowel5-4k", "--eval-corpus", "synthetic",

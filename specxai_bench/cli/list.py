@@ -49,7 +49,7 @@ def execute(args: argparse.Namespace) -> int:
     import fnmatch
 
     from ..profiles import PROFILES
-    from ..tasks import TASKS
+    from ..tasks import ALL_TASKS
 
     kinds = KINDS if args.kind == "all" else (args.kind,)
     for kind in kinds:
@@ -61,7 +61,7 @@ def execute(args: argparse.Namespace) -> int:
                            headers=["metric id", "version", "family", "better", "tasks", "description"]))
         elif kind == "tasks":
             rows = [[t.name, " ".join(t.classes), f"0-{t.fmax:g} Hz" if t.fmax else "0-Nyquist", t.description]
-                    for t in TASKS.values() if fnmatch.fnmatchcase(t.name, args.pattern)]
+                    for t in ALL_TASKS.values() if fnmatch.fnmatchcase(t.name, args.pattern)]
             print(tabulate(rows, headers=["task", "classes", "band", "description"]))
         else:
             rows = [[p.name, p.arch, p.image_size, p.epochs, p.batch_size, p.lr, p.description]

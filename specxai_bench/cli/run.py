@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..distributed import is_reporter
 from ..metrics import METRICS
-from ..profiles import PROFILES
+from ..profiles import PROFILES, SIZE_OVERRIDES
 from ..tasks import TASKS
 
 DEFAULT_METHODS = "cam,gradcam"
@@ -46,8 +47,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "the classifier head is new. Default: from scratch")
     p.add_argument("--call-timeout", type=float, default=600.0,
                    help="seconds allowed per method or metric call on one batch (default 600; 0 = none)")
+    add_size_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=execute)
+
+
+def add_size_options(p: argparse.ArgumentParser) -> None:
+    """Reduced-size runs (shared with `study`): override the profile's epochs, image size and corpus size."""
+    p.add_argument("--epochs", type=int, default=None, metavar="N",
+                   help="override the profile's (maximum) training epochs, e.g. a reduced `paper` run on a CPU")
+    p.add_argument("--image-size", type=int, default=None, metavar="PX",
+                   help=f"override the profile's image size in pixels (at least {SIZE_OVERRIDES['image_size']})")
+    p.add_argument("--speakers-per-group", type=int, default=None, metavar="N",
+                   help="override the synthetic corpus's speakers per group (men / women / children; at least "
+                        f"{SIZE_OVERRIDES['speakers_per_group']})")
+
+
+def size_overrides(args: argparse.Namespace) -> dict[str, int | None]:
+    """The RunConfig fields of :func:`add_size_options` (None: the profile's value)."""
+    return {name: getattr(args, name) for name in SIZE_OVERRIDES}
 
 
 def execute(args: argparse.Namespace) -> int:
@@ -60,21 +78,34 @@ def execute(args: argparse.Namespace) -> int:
         tasks=tuple(args.tasks.split(",")), corpus=args.corpus, profile=args.profile, arch=args.arch, device=args.device,
         seed=args.seed, output=args.output, retrain=args.retrain, target=args.target,
         batch_size=args.batch_size, max_samples=args.max_samples, weights=args.weights,
-        call_timeout=args.call_timeout,
-        progress=not args.no_progress)
+        call_timeout=args.call_timeout, progress=not args.no_progress, **size_overrides(args))
     methods, metric_names, *_ = validate(cfg)  # unknown names exit here, before any work
     summary = run(cfg)
-    scope = {(o.task, o.model): set(o.samples) for o in summary.outcomes}
-    metric_ids = {METRICS.get(name)().id for name in metric_names}
-    with ResultStore(summary.store_path) as store:
-        tables = task_tables(store, methods=methods, scope=scope, metrics=metric_ids, target=cfg.target)
-    for task in cfg.tasks:
-        if task in tables:
-            print(tables[task])
-    print(f"rows: {summary.store_path}  manifest: {summary.store_path.parent / 'manifest.json'}")
-    if summary.failures:
-        print(f"\n{len(summary.failures)} failure(s); the run is partial:", file=sys.stderr)
-        for f in summary.failures:
+    if is_reporter():  # under torchrun, rank 0 prints the tables; the other ranks only errors
+        scope = {(o.task, o.model): set(o.samples) for o in summary.outcomes}
+        metric_ids = {METRICS.get(name)().id for name in metric_names}
+        with ResultStore(summary.store_path) as store:
+            tables = task_tables(store, methods=methods, scope=scope, metrics=metric_ids, target=cfg.target)
+        for task in cfg.tasks:
+            if task in tables:
+                print(tables[task])
+            else:  # nothing scored (no metric applies): the shortcut task's band removal test still shows
+                from ..shortcut import format_band_check
+                for check in (o.model_meta.get("band_removal") for o in summary.outcomes if o.task == task):
+                    if check:
+                        print(f"### {task}: no metric scored\n\n{format_band_check(task, check)}\n")
+        print(f"rows: {summary.store_path}  manifest: {summary.store_path.parent / 'manifest.json'}")
+    return exit_status(summary.failures)
+
+
+def exit_status(failures: list[str]) -> int:
+    """3 when a method or metric failed for some sample (the run is partial; rank 0 lists why), else 0.
+
+    Every rank returns the same status: the failures are gathered from all ranks (shared with `study`)."""
+    if not failures:
+        return 0
+    if is_reporter():
+        print(f"\n{len(failures)} failure(s); the run is partial:", file=sys.stderr)
+        for f in failures:
             print(f"  - {f}", file=sys.stderr)
-        return 3
-    return 0
+    return 3

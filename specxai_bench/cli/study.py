@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..distributed import is_reporter
 from ..profiles import PROFILES
+from .run import add_size_options, exit_status, size_overrides
 
 DEFAULT_METHODS = ("cam", "gradcam", "input_energy")  # input_energy: the baseline to clear
 # the linguistic lifts (1 = chance) and masses; each applies to the tasks its definition fits
@@ -50,10 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         sp.add_argument("--arch", default=None)
         sp.add_argument("--device", default="auto")
         sp.add_argument("--seed", type=int, default=0)
-        sp.add_argument("--epochs", type=int, default=None, help="override the profile's epochs (reduced runs)")
-        sp.add_argument("--image-size", type=int, default=None, help="override the profile's image size")
-        sp.add_argument("--speakers-per-group", type=int, default=None,
-                        help="override the synthetic corpus's speakers per group (reduced runs)")
+        add_size_options(sp)
         sp.add_argument("--batch-size", type=int, default=16, help="attribution batch size")
         sp.add_argument("--weights", type=Path, default=None, help="initial backbone weights, as for `run`")
         sp.add_argument("--output", type=Path, default=Path("specxai-output"),
@@ -96,16 +95,15 @@ def execute(args: argparse.Namespace) -> int:
     cfg = RunConfig(methods=tuple(args.methods.split(",")), metrics=tuple(args.metrics.split(",")), tasks=tasks,
                     corpus=args.corpus, profile=args.profile, arch=args.arch, device=args.device, seed=args.seed,
                     output=args.output, retrain=args.retrain, batch_size=args.batch_size, weights=args.weights,
-                    progress=not args.no_progress, epochs=args.epochs, image_size=args.image_size,
-                    speakers_per_group=args.speakers_per_group)
+                    progress=not args.no_progress, **size_overrides(args))
     kwargs = {}
     if args.study == "groups":
         kwargs = dict(metadata=args.speaker_metadata, column=args.group_column)
     elif args.study == "cross-corpus":
         kwargs = dict(eval_corpus=args.eval_corpus, eval_seed=args.eval_seed,
                       eval_splits=tuple(s.strip() for s in args.eval_splits.split(",") if s.strip()))
-    written = STUDY_FUNCTIONS[args.study](cfg, args.out, command_line(args), BoardConfig(n_resamples=args.n_resamples),
-                                          **kwargs)
-    if written:
-        print(f"{len(written)} files in {args.out}: {', '.join(p.name for p in written)}")
-    return 0
+    result = STUDY_FUNCTIONS[args.study](cfg, args.out, command_line(args), BoardConfig(n_resamples=args.n_resamples),
+                                         **kwargs)
+    if result.files and is_reporter():  # rank 0 writes the tables; the other ranks print only errors
+        print(f"{len(result.files)} files in {args.out}: {', '.join(p.name for p in result.files)}")
+    return exit_status(result.failures)  # 3 when a method or metric failed, after the tables are written

@@ -8,10 +8,11 @@ from specxai_bench.cli import build_parser, main
 from specxai_bench.results import ResultRow, ResultStore
 
 
-def small_store(path: Path, task: str, model: str, run: str, checkpoint: str = "") -> str:
+def small_store(path: Path, task: str, model: str, run: str, checkpoint: str = "",
+                labels: tuple[str, str] = ("aa", "s")) -> str:
     """Two speakers, two methods plus the baselines, one metric; a model whose checkpoint is gone."""
     rows = [ResultRow(task, model, method, "{}", "f0_band_lift@below700hz", 1, f"s{s}/x_{j}",
-                      ("aa", "s")[j % 2], f"s{s}", j % 2, 1.0 + 0.1 * j + 0.05 * s + (method == "cam"), None, run)
+                      labels[j % 2], f"s{s}", j % 2, 1.0 + 0.1 * j + 0.05 * s + (method == "cam"), None, run)
             for method in ("cam", "input_energy", "uniform", "random") for s in range(3) for j in range(4)]
     with ResultStore(path) as store:
         store.write_rows(rows)
@@ -54,3 +55,23 @@ def test_report_without_checkpoint_keeps_tables_and_says_why(tmp_path, capsys):
     page = (out / "report.md").read_text()
     assert "gone.pt is gone" in page and "| cam |" in page and (out / "tables" / "voicing.tex").is_file()
     assert not (out / "figures").exists()
+
+
+def test_study_tasks_render_like_the_papers(tmp_path, capsys):
+    """A study's rows (vowel5-2k) get the registered task's class order, a report and a `list` entry."""
+    a = small_store(tmp_path / "a.sqlite", "vowel5-2k", "m1", "r1", checkpoint=str(tmp_path / "gone.pt"),
+                    labels=("aa", "ae"))
+    b = small_store(tmp_path / "b.sqlite", "vowel5", "m2", "r2", labels=("aa", "ae"))
+    out = tmp_path / "boards"
+    assert main(["leaderboard", "--results", a, b, "--out", str(out), "--n-resamples", "500"]) == 0
+    index = (out / "index.md").read_text()
+    assert 0 < index.index("[vowel5](vowel5.md)") < index.index("[vowel5-2k](vowel5-2k.md)")  # registry order
+    assert "| method | ae | aa |" in (out / "vowel5-2k.md").read_text()  # the task's class order, not sorted
+    rep = tmp_path / "rep"
+    assert main(["report", "--results", a, "--out", str(rep), "--n-resamples", "500"]) == 0
+    page = (rep / "report.md").read_text()
+    assert "gone.pt is gone" in page and "not registered" not in page
+    capsys.readouterr()
+    assert main(["list", "tasks", "vowel5-*"]) == 0
+    listed = capsys.readouterr().out
+    assert all(t in listed for t in ("vowel5-2k", "vowel5-3k", "vowel5-4k", "vowel5-5k"))
