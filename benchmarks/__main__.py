@@ -1,0 +1,183 @@
+"""Run the benchmarks, collect their JSON into benchmarks/results/summary.json, render docs/performance.md.
+
+    python -m benchmarks                          # every benchmark but the slow end-to-end run
+    python -m benchmarks --with-end-to-end        # ... and the end-to-end run (10-20 minutes on 2 cores)
+    python -m benchmarks --only metric_speed,scaling
+    python -m benchmarks --render-only            # re-render docs/performance.md from summary.json
+
+Each benchmark runs in its own subprocess (its own torch thread settings and peak memory; one
+failing does not stop the others) and writes its JSON under benchmarks/results/. A benchmark not
+selected keeps its last result, shown in the document with its date as "not rerun by this command"
+(the end-to-end run, by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from .report import ROWS, render
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path("benchmarks/results")
+
+# name -> extra arguments of `python -m benchmarks.NAME` (each also gets --json RESULTS/NAME.json)
+BENCHMARKS: dict[str, list[str]] = {
+    "pipeline_speed": [],
+    "metric_speed": [],
+    "method_speed": ["--batch", "8", "--threads", "1", "--slow", "scorecam,ablationcam,occlusion",
+                     "--slow-batch", "1"],
+    "scaling": [],
+    "training_throughput": [],
+    "praat_vs_truth": [],
+    "end_to_end": [],
+}
+SLOW = {"end_to_end"}
+
+
+def machine() -> dict:
+    cpu = platform.processor() or platform.machine()
+    ram = float("nan")
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = int(line.split()[1]) / 2**20
+                break
+    except OSError:
+        pass
+    gpu = None
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+    except Exception:  # noqa: BLE001 - a broken CUDA set-up only means "no GPU" here
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram, "os": f"{platform.system()} {platform.release()}",
+            "gpu": gpu}
+
+
+def versions() -> dict:
+    out = {"python": platform.python_version()}
+    for dist in ("torch", "numpy", "quantus", "captum", "grad-cam", "zennit", "librosa"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def run_one(name: str, results: Path) -> dict:
+    out = results / f"{name}.json"
+    cmd = [sys.executable, "-m", f"benchmarks.{name}", *BENCHMARKS[name], "--json", str(out)]
+    shown = " ".join(["python", *cmd[1:]])
+    print(f"\n=== {name}: {shown}", flush=True)
+    log = results / "logs" / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    t = time.perf_counter()
+    with log.open("w") as fh, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                               cwd=ROOT) as proc:
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            fh.write(line)
+        rc = proc.wait()
+    seconds = time.perf_counter() - t
+    entry = {"command": shown, "seconds": seconds, "date": time.strftime("%Y-%m-%d"), "returncode": rc}
+    if rc != 0 or not (ROOT / out).exists():
+        return {**entry, "status": "failed", "error": f"see {log}: " + log.read_text()[-300:].replace("\n", " ")}
+    return {**entry, "status": "ran", "result": json.loads((ROOT / out).read_text())}
+
+
+def previous(name: str, results: Path) -> dict:
+    path = ROOT / results / f"{name}.json"
+    if not path.exists():
+        return {"status": "missing"}
+    result = json.loads(path.read_text())
+    date = result.get("date") or git("log", "-1", "--format=%cd", "--date=short", "--", str(results / path.name)) \
+        or time.strftime("%Y-%m-%d", time.localtime(path.stat().st_mtime))
+    return {"status": "previous", "date": date, "command": f"python -m benchmarks.{name}", "result": result}
+
+
+def with_rows(name: str, entry: dict) -> dict:
+    if "result" in entry:
+        try:
+            entry["rows"] = ROWS[name](entry["result"])
+        except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+            entry["rows"] = []
+            entry["status"], entry["error"] = "failed", f"result not understood: {type(exc).__name__}: {exc}"
+    return entry
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--only", default="", help=f"comma-separated names: {', '.join(BENCHMARKS)}")
+    p.add_argument("--skip", default="", help="comma-separated names to leave out")
+    p.add_argument("--with-end-to-end", action="store_true", help="also run the slow end-to-end benchmark")
+    p.add_argument("--render-only", action="store_true", help="only re-render the document from the summary")
+    p.add_argument("--summary", type=Path, default=RESULTS / "summary.json")
+    p.add_argument("--doc", type=Path, default=Path("docs/performance.md"))
+    p.add_argument("--note", default="", help="a line to print under the run's details (e.g. the machine's load)")
+    args = p.parse_args(argv)
+    summary_path, doc_path = ROOT / args.summary, ROOT / args.doc
+    if args.render_only:
+        doc_path.write_text(render(json.loads(summary_path.read_text())))
+        print(f"wrote {args.doc}")
+        return 0
+    only = [n for n in args.only.split(",") if n]
+    unknown = [n for n in only + [n for n in args.skip.split(",") if n] if n not in BENCHMARKS]
+    if unknown:
+        p.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    selected = only or [n for n in BENCHMARKS if n not in SLOW or args.with_end_to_end]
+    selected = [n for n in selected if n not in args.skip.split(",")]
+    old = json.loads(summary_path.read_text()).get("benchmarks", {}) if summary_path.exists() else {}
+
+    start, load_before = time.perf_counter(), os.getloadavg()[0]
+    benchmarks = {}
+    for name in BENCHMARKS:
+        if name in selected:
+            benchmarks[name] = run_one(name, RESULTS)
+        elif old.get(name, {}).get("status") == "ran" and "result" in old[name]:
+            benchmarks[name] = {**old[name], "status": "previous"}  # kept from an earlier `python -m benchmarks`
+        else:
+            benchmarks[name] = previous(name, RESULTS)
+        benchmarks[name] = with_rows(name, benchmarks[name])
+    summary = {
+        "command": " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])]),
+        "date": time.strftime("%Y-%m-%d %H:%M"), "git_commit": git("rev-parse", "--short=12", "HEAD"),
+        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "machine": {**machine(), "load_before": load_before, "load_after": os.getloadavg()[0]},
+        "versions": versions(), "wall_seconds": time.perf_counter() - start, "selected": selected,
+        "note": args.note, "benchmarks": benchmarks,
+    }
+    summary_path.parent.mkdir(parents=True, exist_ok=True)
+    summary_path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    doc_path.write_text(render(summary))
+    missed = [(n, r["what"]) for n, b in benchmarks.items() for r in b.get("rows", []) if r["met"] is False]
+    failed = [n for n, b in benchmarks.items() if b.get("status") == "failed"]
+    print(f"\nwrote {args.summary} and {args.doc} in {summary['wall_seconds']:.0f} s; "
+          f"targets missed: {len(missed)}; failed: {', '.join(failed) or 'none'}")
+    for n, what in missed:
+        print(f"  missed: {n}: {what}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
