@@ -83,16 +83,27 @@ def load_stores(paths: list[str | Path]) -> Sources:
         notes.append(f"{int(dup.sum())} row(s) found in more than one store were counted once (first store "
                      f"given wins); {int(differ)} of them had differing values")
     rows = rows[~dup].sort_values(KEY, kind="stable").reset_index(drop=True)
-    rows["true_class"] = [true_class(t, lab) for t, lab in zip(rows["task"], rows["label"])]
+    modes = {run: man.get("target_class") for run, man in manifests.items()}
+    rows["true_class"] = [true_class(t, lab, tg, modes.get(run))
+                          for t, lab, tg, run in zip(rows["task"], rows["label"], rows["target"], rows["run"])]
     return Sources([str(p) for p in paths], rows, models, manifests, notes)
 
 
-def true_class(task: str, label: str) -> str:
-    """The sample's true class from its phone label (the label itself for a task not registered here)."""
+def true_class(task: str, label: str, target: int | None = None, target_mode: str | None = None) -> str:
+    """The sample's true class from its phone label (the label itself for a task not registered here).
+
+    On the shortcut task the class is dealt independently of the label, so only the attributed
+    target tells it, and only in runs that attributed the true class ("unknown" otherwise).
+    """
     from .tasks import ALL_TASKS
 
     t = ALL_TASKS.get(task)
-    return t.label_map.get(label, label) if t else label
+    if t is None:
+        return label
+    if t.shortcut is not None:
+        ok = target_mode == "true" and target is not None and 0 <= int(target) < len(t.classes)
+        return t.classes[int(target)] if ok else "unknown"
+    return t.label_map.get(label, label)
 
 
 def class_order(task: str, present: list[str]) -> list[str]:

@@ -240,3 +240,15 @@ def test_missing_store_is_a_clear_error(tmp_path):
     with pytest.raises(lb.ConfigError, match="does not exist"):
         lb.build_board([tmp_path / "nope.sqlite"])
     assert not (tmp_path / "nope.sqlite").exists()
+
+
+def test_true_class_of_shortcut_samples_comes_from_the_true_target():
+    from specxai_bench.tasks import ALL_TASKS
+
+    classes = ALL_TASKS["shortcut"].classes
+    # the label is the vowel, dealt to a class independently of it: only the true target tells the class
+    assert lb.true_class("shortcut", "iy", 2, "true") == classes[2]
+    assert lb.true_class("shortcut", "iy", 2, "predicted") == "unknown"
+    assert lb.true_class("vowel5", "iy", 3, "true") == "iy"  # elsewhere the label decides
+    assert lb.true_class("voicing", "z", 0, "true") == "voiced"
+    assert lb.true_class("not-registered", "xx") == "xx"
