@@ -14,3 +14,17 @@ def small_corpus():
     from specxai_bench.corpora.synthetic import SyntheticConfig, synthesize
 
     return synthesize(SyntheticConfig(speakers_per_group=3, vowel_tokens=2, consonant_tokens=1))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Small images: a second intra-op thread only adds overhead (and thrashes on a busy machine).
+
+    Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

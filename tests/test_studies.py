@@ -14,15 +14,7 @@ TINY = ["--profile", "smoke", "--image-size", "32", "--epochs", "1", "--methods"
         "--n-resamples", "100", "--no-progress", "--device", "cpu"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """32-px images: a second intra-op thread only adds overhead (and thrashes on a busy machine)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # 32-px images
 
 
 @pytest.fixture(scope="module")

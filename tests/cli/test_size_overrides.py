@@ -10,15 +10,7 @@ import pytest
 from specxai_bench.cli import build_parser, main
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """32-px images: a second intra-op thread only adds overhead (and thrashes on a busy machine)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # 32-px images
 
 
 @pytest.mark.parametrize("command", [["run"], ["study", "cutoff"], ["study", "groups"]])
