@@ -26,8 +26,8 @@ from .errors import ConfigError
 #: Children: the manual's ~8000 Hz is for young children; Hillenbrand's (and our synthetic)
 #: children are 10-12 years old, whose F5 lies near 5800 Hz. The ceiling should sit between F5
 #: and F6 (about F5 x 11/9 for a uniform tube), i.e. ~6500 Hz; with 8000 Burg fits a spurious
-#: pole below F3 and splits F1/F2 of /i/ and /u/ (benchmarks/praat_vs_truth.py: 39 % of the
-#: children's /u/ tokens within 10 % at 8000 Hz, 100 % at 6500 Hz).
+#: pole below F3 and splits F1/F2 of /i/ and /u/ (Burg on the earlier, less variable corpus: 36-39 % of the
+#: children's /u/ tokens within 10 % at 8000 Hz, 100 % at 6500 Hz on a 6-speaker sample).
 MAX_FORMANT_HZ: dict[str, float] = {"men": 5000.0, "women": 5500.0, "children": 6500.0, "unknown": 5500.0}
 
 _CACHE_VERSION = "praat-tracks-v2"  # bump when the measurement changes, to invalidate caches
