@@ -47,6 +47,14 @@ class LRPMethod(AttributionMethod):
         """Rules and canonizers; ``low`` / ``high`` [1, 3, 1, 1] bound the backbone's input."""
         raise NotImplementedError
 
+    @staticmethod
+    def zbox_first(rule: object, low: torch.Tensor, high: torch.Tensor) -> Composite:
+        """ZBox (bounded by ``low`` / ``high``) on the pixel layer, ``rule`` on every other convolution
+        and the FC layer, zennit's base rules elsewhere, on the canonized ResNet."""
+        return SpecialFirstLayerMapComposite(layer_map=layer_map_base() + [(Linear, rule)],
+                                             first_map=[(Linear, ZBox(low=low, high=high))],
+                                             canonizers=[ResNetCanonizer()])
+
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         prepare = self.model._prepare
         x = prepare(images.detach()).clone()  # [B, 3, H, W]: the backbone's input, a new leaf
@@ -84,9 +92,7 @@ class LRPEpsilon(EpsilonLRPMethod):
     description = "LRP: ZBox on the pixel layer, epsilon rule on every other convolution and the FC layer"
 
     def composite(self, low: torch.Tensor, high: torch.Tensor) -> Composite:
-        return SpecialFirstLayerMapComposite(
-            layer_map=layer_map_base() + [(Linear, Epsilon(epsilon=self.epsilon))],
-            first_map=[(Linear, ZBox(low=low, high=high))], canonizers=[ResNetCanonizer()])
+        return self.zbox_first(Epsilon(epsilon=self.epsilon), low, high)
 
 
 @METHODS.register()
@@ -113,6 +119,4 @@ class LRPAlpha1Beta0(LRPMethod):
 
     def composite(self, low: torch.Tensor, high: torch.Tensor) -> Composite:
         # zennit's ZPlus is alpha1-beta0 for inputs of either sign, in 2 passes per layer (AlphaBeta takes 4)
-        return SpecialFirstLayerMapComposite(
-            layer_map=layer_map_base() + [(Linear, ZPlus())],
-            first_map=[(Linear, ZBox(low=low, high=high))], canonizers=[ResNetCanonizer()])
+        return self.zbox_first(ZPlus(), low, high)

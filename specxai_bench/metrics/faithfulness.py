@@ -32,6 +32,17 @@ BASELINES = ("min", "mean")
 _RANDOM_AUCS: "weakref.WeakKeyDictionary[torch.nn.Module, dict[tuple, np.ndarray]]" = weakref.WeakKeyDictionary()
 
 
+def baseline_fill(images: torch.Tensor, baseline: str) -> torch.Tensor:
+    """One fill value per image [B] of [B, 1, H, W]: its minimum (silence) or its mean."""
+    return images.amin((1, 2, 3)) if baseline == "min" else images.mean((1, 2, 3))
+
+
+def constant_maps(attributions: torch.Tensor) -> np.ndarray:
+    """[B] True where a map [B, H, W] is constant (all zero included): it gives no order, so NaN."""
+    flat = attributions.flatten(1)
+    return (flat.amax(1) == flat.amin(1)).cpu().numpy()
+
+
 @contextmanager
 def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
     """The model in eval mode, its previous mode restored on exit."""
@@ -59,7 +70,7 @@ def deletion_curves(model: torch.nn.Module, images: torch.Tensor, targets: torch
     removed = torch.cat([ends, mid.flatten(1, 2)], 1)  # [B, N, H]
     n = removed.shape[1]
     removed, owner = removed.flatten(0, 1), torch.arange(b, device=dev).repeat_interleave(n)
-    fill = images.amin((1, 2, 3)) if baseline == "min" else images.mean((1, 2, 3))
+    fill = baseline_fill(images, baseline)
     probs = []
     with torch.no_grad(), eval_mode(model):
         for i in range(0, b * n, chunk_size):
@@ -87,13 +98,7 @@ class _BandDeletion(Metric):
     def aucs(self, batch: ScoringBatch, extra_orders: torch.Tensor | None = None) -> np.ndarray:
         """AUC [B, O] of the attribution order (column 0), then of each of ``extra_orders`` [R, K]."""
         auc = self.raw_aucs(batch, extra_orders)
-        return np.where(self.constant(batch)[:, None], np.nan, auc)
-
-    @staticmethod
-    def constant(batch: ScoringBatch) -> np.ndarray:
-        """[B] True where the map is constant (all zero included): it gives no order."""
-        flat = batch.attributions.flatten(1)
-        return (flat.amax(1) == flat.amin(1)).cpu().numpy()
+        return np.where(constant_maps(batch.attributions)[:, None], np.nan, auc)
 
     def raw_aucs(self, batch: ScoringBatch, extra_orders: torch.Tensor | None = None) -> np.ndarray:
         """As :meth:`aucs`, without the NaN for constant maps."""
@@ -151,7 +156,7 @@ class BandDeletionGain(_BandDeletion):
             auc = self.raw_aucs(batch, self.random_orders())
             attributed, random = auc[:, 0], auc[:, 1:]
             cache.update(zip(keys, random))
-        return np.where(self.constant(batch), np.nan, random.mean(1) - attributed)
+        return np.where(constant_maps(batch.attributions), np.nan, random.mean(1) - attributed)
 
     def _sample_keys(self, batch: ScoringBatch) -> list[tuple]:
         """What a sample's random-order AUCs depend on besides the model: image, target, settings."""

@@ -17,21 +17,8 @@ import numpy as np
 import torch
 
 from .base import METRICS, Metric, ScoringBatch
-from .faithfulness import BASELINES, eval_mode
-
-
-def pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson correlation of each row of a [B, R] with the same row of b; NaN for a constant row."""
-    a = a - a.mean(1, keepdims=True)
-    b = b - b.mean(1, keepdims=True)
-    den = np.sqrt((a**2).sum(1) * (b**2).sum(1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (a * b).sum(1) / np.where(den > 0, den, 1.0), np.nan)
-
-
-def baseline_fill(images: torch.Tensor, baseline: str) -> torch.Tensor:
-    """One fill value per image [B]: its minimum (silence) or its mean."""
-    return images.amin((1, 2, 3)) if baseline == "min" else images.mean((1, 2, 3))
+from .correlation import pearson_rows
+from .faithfulness import BASELINES, baseline_fill, eval_mode
 
 
 @METRICS.register()

@@ -14,9 +14,9 @@ import copy
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 
 from .base import METRICS, Metric, ScoringBatch
+from .correlation import spearman_rows
 
 
 def randomised_copy(model: torch.nn.Module, seed: int) -> torch.nn.Module:
@@ -32,16 +32,6 @@ def randomised_copy(model: torch.nn.Module, seed: int) -> torch.nn.Module:
             torch.nn.init.normal_(module.weight, 1.0, 0.5)
             torch.nn.init.normal_(module.bias, 0.0, 0.5)
     return clone
-
-
-def spearman_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Spearman correlation of each row of a [B, N] with the same row of b; NaN for a constant row."""
-    ra, rb = rankdata(a, axis=1), rankdata(b, axis=1)
-    ra -= ra.mean(1, keepdims=True)
-    rb -= rb.mean(1, keepdims=True)
-    den = np.sqrt((ra**2).sum(1) * (rb**2).sum(1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (ra * rb).sum(1) / np.where(den > 0, den, 1.0), np.nan)
 
 
 @METRICS.register()

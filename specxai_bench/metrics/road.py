@@ -22,7 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.linalg import spsolve
 
 from .base import METRICS, Metric, ScoringBatch
-from .faithfulness import eval_mode
+from .faithfulness import constant_maps, eval_mode
 
 # (row offset, column offset, weight): Quantus' / the ROAD authors' neighbour weights.
 NEIGHBOURS = ((1, 1, 1 / 12), (0, 1, 1 / 6), (-1, 1, 1 / 12), (1, -1, 1 / 12), (0, -1, 1 / 6), (-1, -1, 1 / 12),
@@ -99,5 +99,4 @@ class ROAD(Metric):
             pred = torch.cat([batch.model(x[i:i + self.chunk_size]).argmax(-1)
                               for i in range(0, len(x), self.chunk_size)])
         kept = (pred == targets).view(len(a), -1).double().mean(1).cpu().numpy()
-        flat = a.reshape(len(a), -1)
-        return np.where(flat.max(1) == flat.min(1), np.nan, kept)
+        return np.where(constant_maps(batch.attributions), np.nan, kept)
