@@ -17,8 +17,8 @@ import numpy as np
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.metrics import confusion_matrix
 
-from specxai_bench.corpora.synthetic import SyntheticConfig, synthesize
-from specxai_bench.corpora.targets import VOWELS
+from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
+from specxai_bench.data.corpora.targets import VOWELS
 
 SETTINGS = {"previous (speaker 4 %, token 3 %)": SyntheticConfig(speaker_sd=0.04, token_sd=0.03),
             "default": SyntheticConfig()}

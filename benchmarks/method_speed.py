@@ -29,7 +29,7 @@ import torch
 from tabulate import tabulate
 
 from specxai_bench.methods import METHODS
-from specxai_bench.models import SpectrogramClassifier
+from specxai_bench.model.classifier import SpectrogramClassifier
 
 
 def main() -> None:

@@ -29,11 +29,16 @@ from typing import Callable
 import numpy as np
 import torch
 
-from specxai_bench.metrics import ScoringBatch, quantus_adapters as q
+from specxai_bench.data.spectrogram import FrequencyAxis
+from specxai_bench.metrics import ScoringBatch
+from specxai_bench.metrics import quantus_adapters as q
 from specxai_bench.metrics.complexity import Sparseness
-from specxai_bench.metrics.linguistic import FormantBandMass, pointing_hit, positive_mass_share
+from specxai_bench.metrics.linguistic import (
+    FormantBandMass,
+    pointing_hit,
+    positive_mass_share,
+)
 from specxai_bench.metrics.masks import formant_mask
-from specxai_bench.spectrogram import FrequencyAxis
 
 
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:

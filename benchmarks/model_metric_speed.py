@@ -18,10 +18,10 @@ import time
 import numpy as np
 import torch
 
+from specxai_bench.data.spectrogram import FrequencyAxis
 from specxai_bench.methods import METHODS
 from specxai_bench.metrics import METRICS, ScoringBatch
-from specxai_bench.models import SpectrogramClassifier
-from specxai_bench.spectrogram import FrequencyAxis
+from specxai_bench.model.classifier import SpectrogramClassifier
 
 NAMES = ("faithfulness_correlation", "road", "max_sensitivity", "complexity_entropy", "band_deletion")
 

@@ -40,7 +40,7 @@ def attribution_vs_forward(arch: str, batch: int, size: int, repeats: int) -> di
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
     from specxai_bench.methods import METHODS
-    from specxai_bench.models import SpectrogramClassifier
+    from specxai_bench.model.classifier import SpectrogramClassifier
 
     torch.manual_seed(0)
     model = SpectrogramClassifier(arch, 5).eval()
@@ -67,9 +67,9 @@ def attribution_vs_forward(arch: str, batch: int, size: int, repeats: int) -> di
 
 
 def band_deletion_batched_vs_loop(arch: str, batch: int, size: int) -> dict:
+    from specxai_bench.data.spectrogram import FrequencyAxis
     from specxai_bench.metrics import METRICS, ScoringBatch
-    from specxai_bench.models import SpectrogramClassifier
-    from specxai_bench.spectrogram import FrequencyAxis
+    from specxai_bench.model.classifier import SpectrogramClassifier
 
     torch.manual_seed(0)
     model = SpectrogramClassifier(arch, 5).eval()
@@ -98,8 +98,8 @@ def spectrograms_vs_librosa_loop(n: int) -> dict:
     import soundfile as sf
     from skimage.transform import resize
 
-    from specxai_bench.corpora.synthetic import SyntheticConfig, synthesize
-    from specxai_bench.spectrogram import SpectrogramConfig, spectrogram_image
+    from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
+    from specxai_bench.data.spectrogram import SpectrogramConfig, spectrogram_image
 
     segments = synthesize(SyntheticConfig(speakers_per_group=4)).segments[:n]
     cfg = SpectrogramConfig(fmax=4000)
@@ -128,7 +128,7 @@ def spectrograms_vs_librosa_loop(n: int) -> dict:
 
 
 def synthesis_rate() -> dict:
-    from specxai_bench.corpora.synthetic import SyntheticConfig, synthesize
+    from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
 
     torch.set_num_threads(1)
     out = {}
@@ -137,8 +137,9 @@ def synthesis_rate() -> dict:
         t = time.perf_counter()
         corpus = synthesize(cfg)
         t_syn = time.perf_counter() - t
-        from specxai_bench.spectrogram import SpectrogramConfig, spectrogram_image
         from threadpoolctl import threadpool_limits
+
+        from specxai_bench.data.spectrogram import SpectrogramConfig, spectrogram_image
 
         t = time.perf_counter()
         with threadpool_limits(limits=1, user_api="blas"):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from specxai_bench.corpora.synthetic import SyntheticConfig, synthesize
-from specxai_bench.corpora.targets import VOWELS
-from specxai_bench.phonetics import PraatSettings, measure_segment
+from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
+from specxai_bench.data.corpora.targets import VOWELS
+from specxai_bench.data.phonetics import PraatSettings, measure_segment
 
 
 def middle(x: np.ndarray) -> np.ndarray:

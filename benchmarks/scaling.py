@@ -80,10 +80,10 @@ def run(task_name: str = "vowel5-4k", base_speakers: int = 3, scales: tuple[int,
         image_size: int = 224, methods: str = "cam,gradcam",
         metrics: str = "formant_band_mass,formant_band_lift,formant_pointing_game", batch: int = 16,
         tolerance: float = 0.2, train_epoch: bool = True, vowel_tokens: int = 1, consonant_tokens: int = 1, repeats: int = 3) -> dict:
-    from specxai_bench.corpora.synthetic import SyntheticConfig, synthesize
-    from specxai_bench.data import build_task_data
-    from specxai_bench.models import SpectrogramClassifier
-    from specxai_bench.tasks import get_task
+    from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
+    from specxai_bench.data.datasets import build_task_data
+    from specxai_bench.data.tasks import get_task
+    from specxai_bench.model.classifier import SpectrogramClassifier
 
     task = get_task(task_name)
     torch.manual_seed(0)

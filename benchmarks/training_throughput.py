@@ -28,9 +28,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from specxai_bench import gpu
-from specxai_bench.models import SpectrogramClassifier
-from specxai_bench.profiles import resolve_device
+from specxai_bench.model.classifier import SpectrogramClassifier
+from specxai_bench.model.profiles import resolve_device
+from specxai_bench.runtime import gpu
 
 
 def throughput(arch: str, size: int, batch: int, steps: int, warmup: int, device: str) -> dict:
@@ -80,7 +80,7 @@ def throughput(arch: str, size: int, batch: int, steps: int, warmup: int, device
 
 def stages(profile: str, device: str, methods: str, tasks: str, out: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
-    from specxai_bench.results import ResultStore
+    from specxai_bench.results.store import ResultStore
 
     from .end_to_end import timed_run
 

@@ -1,4 +1,5 @@
-"""The grid: task x model x method x metric, resumable, written per chunk to the result store."""
+"""The grid: task x method x metric over an :class:`~.experiment.Experiment`, resumable, written per
+chunk to the result store."""
 
 from __future__ import annotations
 
@@ -12,48 +13,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import __version__, distributed
-from .corpora.base import Corpus
-from .corpora.loading import load_corpus
-from .data import TaskData, build_task_data
-from .isolation import time_limit
+from . import __version__
+from .data.datasets import TaskData
+from .data.tasks import Task
+from .experiment import Experiment, Plan, RunConfig, plan
+from .io import atomic_write_json, config_hash
 from .methods import METHODS, AttributionMethod
 from .metrics import METRICS, Metric, ScoringBatch
-from .models import config_hash
-from .profiles import SIZE_OVERRIDES, Profile, resolve_device, resolve_profile
-from .progress import progress_bar, status
-from .results import ResultRow, ResultStore
-from .tasks import Task, resolve_tasks, select_segments
-from .training import train_or_load
-
-TARGETS = ("true", "predicted")
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    methods: tuple[str, ...]
-    metrics: tuple[str, ...]
-    tasks: tuple[str, ...]
-    corpus: str = "synthetic"
-    profile: str = "auto"
-    arch: str | None = None
-    device: str = "auto"
-    seed: int = 0
-    output: Path = Path("specxai-output")
-    retrain: bool = False
-    target: str = "true"
-    batch_size: int = 16
-    max_samples: int = 0  # per class of each task's test split; 0 = all (for expensive methods)
-    weights: Path | None = None  # initial backbone weights (e.g. ImageNet), a torchvision state dict
-    call_timeout: float = 600.0  # seconds per method or metric call on one batch; 0 = no limit
-    progress: bool = True
-    # reduced-size runs (studies on two cores): override the profile's epochs, image size, corpus size
-    epochs: int | None = None
-    image_size: int | None = None
-    speakers_per_group: int | None = None
-
-
-_SIZE_OVERRIDES = tuple(SIZE_OVERRIDES)  # epochs, image_size, speakers_per_group: enter the run id only when set
+from .model.profiles import Profile
+from .results.store import ResultRow, ResultStore
+from .runtime import distributed
+from .runtime.isolation import time_limit
+from .runtime.progress import progress_bar, status
 
 
 @dataclass
@@ -72,68 +43,39 @@ class RunSummary:
     profile: Profile
     device: str
     outcomes: list[TaskOutcome]
+    target: str = "true"
 
     @property
     def failures(self) -> list[str]:
         return [f for o in self.outcomes for f in o.failures]
 
 
-def validate(cfg: RunConfig) -> tuple[list[str], list[str], list[Task], Profile, str]:
-    """Check every name before any work starts (an unknown name exits at once)."""
-    methods = METHODS.resolve(cfg.methods)
-    metrics = METRICS.resolve(cfg.metrics)
-    tasks = resolve_tasks(",".join(cfg.tasks))
-    device = resolve_device(cfg.device)
-    from .errors import ConfigError
-    # the size overrides are checked against their minimums there (profiles.SIZE_OVERRIDES)
-    profile = resolve_profile(cfg.profile, device).with_overrides(
-        arch=cfg.arch, epochs=cfg.epochs, image_size=cfg.image_size, speakers_per_group=cfg.speakers_per_group)
-    if cfg.speakers_per_group is not None and cfg.corpus.partition(":")[0] != "synthetic":
-        raise ConfigError(f"--speakers-per-group sizes the synthetic corpus; --corpus {cfg.corpus} has its own "
-                          "speakers")
-    if cfg.max_samples < 0:
-        raise ConfigError(f"--max-samples must be >= 0 (0 = all), got {cfg.max_samples}")
-    if cfg.batch_size < 1:
-        raise ConfigError(f"--batch-size must be at least 1, got {cfg.batch_size}")
-    if not (cfg.call_timeout >= 0 and np.isfinite(cfg.call_timeout)):
-        raise ConfigError(f"--call-timeout must be seconds >= 0 (0 = no limit), got {cfg.call_timeout}")
-    if cfg.weights is not None:  # a weights file that is missing or does not fit fails before any work
-        from .models import SpectrogramClassifier, load_backbone_weights
-        load_backbone_weights(SpectrogramClassifier(profile.arch, 2), cfg.weights)
-    if cfg.target not in TARGETS:
-        raise ConfigError(f"--target must be one of {', '.join(TARGETS)}, got {cfg.target!r}")
-    return methods, metrics, tasks, profile, device
-
-
 def run(cfg: RunConfig) -> RunSummary:
-    """Validate, then run the grid under the output folder's lock.
+    """Check the config, then run the grid under the output folder's lock.
 
     Launched by torchrun (WORLD_SIZE > 1), every rank runs this: training is data-parallel, the
     test batches are dealt to the ranks, and rank 0 merges the ranks' rows into one store
-    (specxai_bench/distributed.py, docs/scaling.md).
+    (specxai_bench/runtime/distributed.py, docs/scaling.md).
     """
-    method_names, metric_names, tasks, profile, device = validate(cfg)
-    with distributed.process_group(device) as (env, device), distributed.output_lock(Path(cfg.output), env):
-        return _run_locked(cfg, method_names, metric_names, tasks, profile, device, env)
+    checked = plan(cfg)
+    with distributed.process_group(checked.device) as (env, device), distributed.output_lock(Path(cfg.output), env):
+        exp = Experiment(cfg, Plan(checked.methods, checked.metrics, checked.tasks, checked.profile, device), env)
+        return _run_locked(exp)
 
 
-def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str], tasks: list[Task],
-                profile: Profile, device: str, env: distributed.DistEnv = distributed.SINGLE) -> RunSummary:
-    run_id = config_hash({**{k: v for k, v in asdict(cfg).items() if not (k in _SIZE_OVERRIDES and v is None)},
-                          "output": None, "progress": None, "call_timeout": None, "version": __version__})
+def _run_locked(exp: Experiment) -> RunSummary:
+    cfg, env, profile, device = exp.cfg, exp.env, exp.profile, exp.device
+    tasks, method_specs, metric_specs = exp.plan.tasks, exp.plan.methods, exp.plan.metrics
+    run_id = config_hash({**cfg.identity(), "version": __version__})
     out = Path(cfg.output)
     say = status if env.is_main else (lambda message: None)
     say(f"specxai-bench run {run_id}: profile {profile.name} ({profile.arch}, {profile.image_size} px) "
         f"on {device}, tasks {', '.join(t.name for t in tasks)}"
         + (f", {env.world_size} processes" if env.active else ""))
     t0 = time.time()
-    labels = [lab for t in tasks for lab in t.label_map]
-    with distributed.main_first(env):  # rank 0 fills the corpus caches, the other ranks read them
-        corpus = load_corpus(cfg.corpus, synthetic=profile.corpus, seed=cfg.seed, labels=labels,
-                             cache_dir=out / "cache", progress=cfg.progress and env.is_main)
-    fingerprint = corpus.fingerprint()
     # every task's selection is checked (classes present, speakers) before training or writing starts
-    selections = {task.name: select_segments(task, corpus, cfg.seed) for task in tasks}
+    for task in tasks:
+        exp.selection(task)
     stage_seconds: dict[str, float] = {"data": time.time() - t0}
     main_path = out / "results.sqlite"
     with distributed.main_first(env):
@@ -141,29 +83,17 @@ def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str]
             distributed.merge_rank_stores(main_path)  # rows a killed multi-process run left behind
         store = ResultStore(distributed.rank_store_path(main_path, env.rank))
         done = ResultStore(main_path) if env.rank else None  # other ranks also skip what the run store holds
-    cache = profile.name == "paper" or device.startswith("cuda") or env.active
     outcomes = []
     for task in tasks:
         t = time.time()
-        if cache:  # spectrograms computed once (by rank 0) and loaded as tensors afterwards
-            from .cache import cached_task_data
-
-            with distributed.main_first(env):
-                splits = cached_task_data(task, corpus, profile.image_size, cfg.seed, cache_dir=out / "cache",
-                                          corpus_fingerprint=fingerprint, selected=selections[task.name],
-                                          progress=cfg.progress and env.is_main)
-        else:
-            splits = build_task_data(task, corpus, profile.image_size, cfg.seed, progress=cfg.progress,
-                                     selected=selections[task.name])
+        splits = exp.data(task)
         stage_seconds["data"] += time.time() - t
         t = time.time()
-        model, meta = train_or_load(task, splits, profile, corpus_fingerprint=fingerprint, seed=cfg.seed,
-                                    device=device, checkpoint_dir=out / "checkpoints", retrain=cfg.retrain,
-                                    weights=cfg.weights, progress=cfg.progress and env.is_main)
+        model, meta = exp.model(task)
         stage_seconds[f"model:{task.name}"] = time.time() - t
         if task.shortcut is not None:  # the band removal test: does the model use the planted band?
-            from .shortcut import band_check
-            check = band_check(model, task, selections[task.name]["test"], splits["test"].images, profile.image_size,
+            from .model.checks import band_check
+            check = band_check(model, task, exp.selection(task)["test"], splits["test"].images, profile.image_size,
                                cfg.seed, device, profile.eval_batch_size)
             meta = {**meta, "band_removal": check}
         if env.is_main:
@@ -173,13 +103,13 @@ def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str]
         t = time.time()
         test = _limit(splits["test"], cfg.max_samples)
         outcome.samples = test.ids
-        targets = _targets(model, test, cfg, device, profile)
-        if not any(METRICS.get(n)().applies_to(task.kind) for n in metric_names):
+        targets = attribution_targets(model, test, cfg, device, profile)
+        if not any(METRICS.create(s).applies_to(task.kind) for s in metric_specs):
             say(f"[{task.name}] none of the metrics asked for applies to this task (kind {task.kind}): nothing "
                 f"to score; `specxai-bench list metrics` shows each metric's tasks")
-        for name in method_names:
-            _run_method(store, run_id, task, outcome, METHODS.get(name)(model), metric_names, test, targets, model,
-                        cfg, device, env, done)
+        for spec in method_specs:
+            run_method(store, run_id, task, outcome, METHODS.create(spec, model), metric_specs, test, targets,
+                        model, cfg, device, env, done)
         stage_seconds[f"attribute+score:{task.name}"] = time.time() - t
         outcomes.append(outcome)
     store.close()
@@ -194,14 +124,14 @@ def _run_locked(cfg: RunConfig, method_names: list[str], metric_names: list[str]
             distributed.merge_rank_stores(main_path)
             stage_seconds["merge"] = time.time() - t
     if env.is_main:
-        manifest = _manifest(cfg, run_id, profile, device, corpus, fingerprint, outcomes, stage_seconds)
+        manifest = run_manifest(cfg, run_id, profile, device, exp, outcomes, stage_seconds)
         if env.active:
             manifest["distributed"] = {"world_size": env.world_size, "backend": distributed.backend_for(device)}
         with ResultStore(main_path) as main:
             main.write_manifest(run_id, manifest)
-        _write_json_atomic(out / "manifest.json", manifest)
+        atomic_write_json(out / "manifest.json", manifest)
     distributed.barrier(env)  # the other ranks return once the store is complete
-    return RunSummary(run_id, main_path, profile, device, outcomes)
+    return RunSummary(run_id, main_path, profile, device, outcomes, cfg.target)
 
 
 def _limit(data: TaskData, per_class: int) -> TaskData:
@@ -218,22 +148,22 @@ def _limit(data: TaskData, per_class: int) -> TaskData:
     return data.subset(sorted(keep))
 
 
-def _targets(model: torch.nn.Module, data: TaskData, cfg: RunConfig, device: str, profile: Profile) -> torch.Tensor:
+def attribution_targets(model: torch.nn.Module, data: TaskData, cfg: RunConfig, device: str, profile: Profile) -> torch.Tensor:
     if cfg.target == "true":
         return data.targets
-    from .training import predict
+    from .model.predict import predict
     return predict(model, data.images, device, profile.eval_batch_size)
 
 
-def _run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome, method: AttributionMethod,
-                metric_names: list[str], test: TaskData, targets: torch.Tensor, model: torch.nn.Module,
+def run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome, method: AttributionMethod,
+                metric_specs: list[str], test: TaskData, targets: torch.Tensor, model: torch.nn.Module,
                 cfg: RunConfig, device: str, env: distributed.DistEnv = distributed.SINGLE,
                 done: ResultStore | None = None) -> None:
-    metrics: list[Metric] = [m for m in (METRICS.get(n)() for n in metric_names) if m.applies_to(task.kind)]
+    metrics: list[Metric] = [m for m in (METRICS.create(s) for s in metric_specs) if m.applies_to(task.kind)]
     options = json.dumps(method.options(), sort_keys=True)
     stores = [store] if done is None else [store, done]
-    todo = sorted(set().union(*(set(test.ids) - set().union(*(s.done_samples(task.name, outcome.model, method.name,
-                                                                             options, m.id, m.version)
+    todo = sorted(set().union(*(set(test.ids) - set().union(*(s.done_samples(task.name, outcome.model, cfg.target,
+                                                                             method.name, options, m.id, m.version)
                                                                for s in stores)) for m in metrics)))
     if not metrics or not todo:
         return
@@ -275,8 +205,9 @@ def _run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcom
             for j in range(len(idx)):
                 err = (error or "non-finite attribution") if bad[j] else merr
                 val = None if (bad[j] or merr) else (float(values[j]) if np.isfinite(values[j]) else None)
-                rows.append(ResultRow(task.name, outcome.model, method.name, options, metric.id, metric.version,
-                                      sub.ids[j], sub.labels[j], sub.speakers[j], int(tg[j]), val, err, run_id))
+                rows.append(ResultRow(task.name, outcome.model, cfg.target, method.name, options, metric.id,
+                                      metric.version, sub.ids[j], sub.labels[j], sub.speakers[j], int(tg[j]), val,
+                                      err, run_id))
             if merr:
                 outcome.failures.append(f"{task.name}/{method.name}/{metric.id}: {merr}")
         store.write_rows(rows)
@@ -296,19 +227,22 @@ def _score(metric: Metric, batch: ScoringBatch | None, n: int, timeout: float) -
         return np.full(n, np.nan), f"{type(exc).__name__}: {exc}"
 
 
-def _manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, corpus: Corpus, fingerprint: str,
-              outcomes: list[TaskOutcome], stage_seconds: dict[str, float]) -> dict[str, Any]:
+def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp: Experiment,
+                 outcomes: list[TaskOutcome], stage_seconds: dict[str, float]) -> dict[str, Any]:
+    """The run's provenance: its command (derived from ``cfg``), config, profile, device, corpus, models,
+    failures, stage times and library versions."""
+    from importlib.metadata import version
+
     import captum
     import quantus
     import torchvision
-    from importlib.metadata import version
 
     return {
-        "run": run_id, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": cfg_command(cfg),
+        "run": run_id, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": cfg.command(),
         "config": {**asdict(cfg), "output": str(cfg.output)}, "profile": asdict(profile), "device": device,
         "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor() or "cpu",
-        "corpus": {"spec": cfg.corpus, "name": corpus.name, "fingerprint": fingerprint,
-                   "segments": len(corpus)},
+        "corpus": {"spec": (exp.corpus_spec or (cfg.corpus,))[0], "name": exp.corpus.name,
+                   "fingerprint": exp.fingerprint, "segments": len(exp.corpus)},
         "target_class": cfg.target,
         "models": {o.task: {k: o.model_meta.get(k) for k in ("config_hash", "test_accuracy", "val_accuracy",
                                                                 "n_test", "checkpoint", "cached", "train_seconds",
@@ -321,20 +255,3 @@ def _manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, corpus
                      "quantus": quantus.__version__, "grad-cam": version("grad-cam"), "numpy": np.__version__},
         "deterministic_note": "CPU kernels are deterministic for a seed; CUDA kernels may not be bitwise.",
     }
-
-
-def cfg_command(cfg: RunConfig) -> str:
-    parts = ["specxai-bench run", f"--methods {','.join(cfg.methods)}", f"--metrics {','.join(cfg.metrics)}",
-             f"--tasks {','.join(cfg.tasks)}", f"--corpus {cfg.corpus}", f"--profile {cfg.profile}",
-             f"--seed {cfg.seed}"]
-    if cfg.arch:
-        parts.append(f"--arch {cfg.arch}")
-    if cfg.target != "true":
-        parts.append(f"--target {cfg.target}")
-    parts += [f"--{k.replace('_', '-')} {getattr(cfg, k)}" for k in _SIZE_OVERRIDES if getattr(cfg, k) is not None]
-    return " ".join(parts)
-
-
-def _write_json_atomic(path: Path, obj: dict[str, Any]) -> None:
-    from .models import atomic_write_bytes
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())

@@ -11,7 +11,7 @@ os.environ.setdefault("SPECXAI_PROGRESS", "0")
 
 @pytest.fixture(scope="session")
 def small_corpus():
-    from specxai_bench.corpora.synthetic import SyntheticConfig, synthesize
+    from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
 
     return synthesize(SyntheticConfig(speakers_per_group=3, vowel_tokens=2, consonant_tokens=1))
 

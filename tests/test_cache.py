@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from specxai_bench import cache
-from specxai_bench.data import build_task_data
-from specxai_bench.tasks import SPLITS, get_task, select_segments
+from specxai_bench.data import cache
+from specxai_bench.data.datasets import build_task_data
+from specxai_bench.data.splits import SPLITS, select_segments
+from specxai_bench.data.tasks import get_task
 
 SIZE = 16
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from specxai_bench import distributed
-from specxai_bench.distributed import DistEnv
 from specxai_bench.errors import ConfigError
-from specxai_bench.results import ResultRow, ResultStore
+from specxai_bench.results.store import ResultRow, ResultStore
+from specxai_bench.runtime import distributed
+from specxai_bench.runtime.distributed import DistEnv
 
 ROWS = ("SELECT task, model, method, method_options, metric, metric_version, sample, label, speaker, target, value, "
         "error, run FROM rows ORDER BY 1, 2, 3, 4, 5, 6, 7")
@@ -54,7 +54,7 @@ def test_only_rank_0_reports():
 
 
 def _row(sample: str, value: float, run: str = "r") -> ResultRow:
-    return ResultRow("vowel5", "m", "cam", "{}", "lift", 1, sample, "iy", "m00", 0, value, None, run)
+    return ResultRow("vowel5", "m", "true", "cam", "{}", "lift", 1, sample, "iy", "m00", 0, value, None, run)
 
 
 def test_rank_stores_merge_once_and_disappear(tmp_path):
@@ -134,7 +134,7 @@ def _bn_and_ddp_worker(rank: int, world: int, port: int) -> None:
         # the real model in channels_last, global batch 16 split 8/8: the DDP gradient differs from the
         # single-process one by rounding only, no more than one process differs from itself when the
         # memory format changes (some gradients are sums with heavy cancellation: ~0.6 % apart)
-        from specxai_bench.models import SpectrogramClassifier
+        from specxai_bench.model.classifier import SpectrogramClassifier
 
         torch.manual_seed(0)
         model = SpectrogramClassifier("resnet18", 2)

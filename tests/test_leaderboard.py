@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 from scipy.stats import bootstrap
 
-from specxai_bench import leaderboard as lb
-from specxai_bench import leaderboard_render as render
-from specxai_bench.results import ResultRow, ResultStore
+from specxai_bench.errors import ConfigError
+from specxai_bench.results import aggregate as agg
+from specxai_bench.results import board as lb
+from specxai_bench.results import render as render
+from specxai_bench.results.store import ResultRow, ResultStore
 
 LIFT = "formant_band_lift@F123,w100hz,10pct"  # higher is better
 HIGH = "high_band_share@above4000hz"  # lower is better
@@ -34,7 +36,7 @@ def make_store(path: Path, *, task: str = "vowel5", model: str = "m1", run: str 
             for method, level in methods.items():
                 for metric in metrics:
                     value = level + offset + rng.normal(0, 0.05)
-                    rows.append(ResultRow(task, model, method, "{}", metric, 1, f"s{spk}/{label}_{j:02d}", label,
+                    rows.append(ResultRow(task, model, "true", method, "{}", metric, 1, f"s{spk}/{label}_{j:02d}", label,
                                           f"s{spk}", VOWELS.index(label), value, None, run))
     with ResultStore(path) as store:
         store.write_rows(rows)
@@ -49,7 +51,7 @@ def make_store(path: Path, *, task: str = "vowel5", model: str = "m1", run: str 
     return path
 
 
-FAST = lb.BoardConfig(n_resamples=999)
+FAST = agg.BoardConfig(n_resamples=999)
 
 
 # ---- the bootstrap ----
@@ -69,7 +71,7 @@ def test_cluster_bootstrap_equals_a_hand_written_loop():
     rng = np.random.default_rng(1)
     clusters = np.repeat([f"spk{i}" for i in range(7)], rng.integers(1, 9, 7))  # unequal cluster sizes
     values = rng.normal(size=len(clusters)) + (np.arange(len(clusters)) % 3)
-    iv = lb.cluster_bootstrap(values, clusters, n_resamples=2000, confidence=0.9, seed=5)
+    iv = agg.cluster_bootstrap(values, clusters, n_resamples=2000, confidence=0.9, seed=5)
     lo, hi = hand_cluster_bootstrap(values, clusters, 2000, 0.9, 5)
     assert iv.mean == pytest.approx(values.mean())
     assert (iv.low, iv.high) == pytest.approx((lo, hi), rel=1e-12)
@@ -81,7 +83,7 @@ def test_speakers_not_segments_are_resampled():
     the speaker means alone, and much wider than a naive bootstrap over segments."""
     means = np.array([0.1, 0.5, 0.9, 0.3, 0.7])
     values, clusters = np.repeat(means, 40), np.repeat(np.arange(5), 40)
-    iv = lb.cluster_bootstrap(values, clusters, n_resamples=2000, seed=0)
+    iv = agg.cluster_bootstrap(values, clusters, n_resamples=2000, seed=0)
     by_speaker = bootstrap((means,), np.mean, n_resamples=2000, method="percentile", rng=np.random.default_rng(0))
     naive = bootstrap((values,), np.mean, n_resamples=2000, method="percentile", rng=np.random.default_rng(0))
     assert (iv.low, iv.high) == pytest.approx(tuple(by_speaker.confidence_interval), rel=1e-12)
@@ -95,15 +97,15 @@ def test_cluster_bootstrap_covers_the_true_mean():
     for rep in range(60):
         spk_means = rng.normal(0.0, 1.0, 20)
         values = np.concatenate([m + rng.normal(0, 0.3, 6) for m in spk_means])
-        iv = lb.cluster_bootstrap(values, np.repeat(np.arange(20), 6), n_resamples=999, seed=rep)
+        iv = agg.cluster_bootstrap(values, np.repeat(np.arange(20), 6), n_resamples=999, seed=rep)
         hits += iv.low <= 0.0 <= iv.high
     assert 0.83 <= hits / 60 <= 1.0
 
 
 def test_nan_values_and_single_speaker():
-    iv = lb.cluster_bootstrap(np.array([np.nan, 1.0, 3.0]), np.array(["a", "a", "a"]))
+    iv = agg.cluster_bootstrap(np.array([np.nan, 1.0, 3.0]), np.array(["a", "a", "a"]))
     assert (iv.mean, iv.n, iv.clusters) == (2.0, 2, 1) and np.isnan(iv.low) and np.isnan(iv.high)
-    empty = lb.cluster_bootstrap(np.array([np.nan]), np.array(["a"]))
+    empty = agg.cluster_bootstrap(np.array([np.nan]), np.array(["a"]))
     assert empty.n == 0 and np.isnan(empty.mean)
 
 
@@ -126,15 +128,17 @@ def test_unknown_metric_defaults_to_higher_is_better_with_a_note(tmp_path):
     assert "thirdparty_score@x v1 ↑?" in md and "not in this installation's metric registry" in md
 
 
-def test_baselines_are_marked_and_missing_ones_noted(tmp_path):
-    store = make_store(tmp_path / "a.sqlite", methods={"cam": 1.5, "input_energy": 1.7, "uniform": 1.0})
+def test_baselines_come_from_the_method_family_and_a_board_without_one_says_so(tmp_path):
+    store = make_store(tmp_path / "a.sqlite", methods={"cam": 1.5, "random": 1.0, "input_energy": 1.7, "uniform": 1.0})
     board = lb.build_board([store], FAST)
     md, tex = render.markdown_task(board, "vowel5"), render.latex_task(board, "vowel5", per_class=False)
-    assert "| *input_energy* † |" in md and "| *uniform* † |" in md
-    assert re.search(r"\| \*random\* † \| — \|", md)  # empty reference row
-    assert "no rows for baseline(s) random" in md and "no rows for baseline(s) random" in tex
+    assert "| *input_energy* † |" in md and "| *uniform* † |" in md and "| *random* † |" in md
     assert r"\textit{input\_energy}\textsuperscript{\dag}" in tex
-    assert [m for m, _ in board.entries("vowel5", "m1")] == ["cam", "input_energy", "uniform", "random"]
+    # baselines (family "baseline") after the contenders, in the order their plugin file registers them
+    assert [e.method for e in board.entries("vowel5", "m1")] == ["cam", "input_energy", "uniform", "random"]
+    assert "no model-free baseline" not in md
+    bare = lb.build_board([make_store(tmp_path / "b.sqlite", methods={"cam": 1.5, "gradcam": 1.2})], FAST)
+    assert "no model-free baseline in these rows" in render.markdown_task(bare, "vowel5")
 
 
 def test_sanity_column_only_with_a_randomisation_metric(tmp_path):
@@ -237,13 +241,13 @@ def test_csv_reads_back(tmp_path):
 
 
 def test_missing_store_is_a_clear_error(tmp_path):
-    with pytest.raises(lb.ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="does not exist"):
         lb.build_board([tmp_path / "nope.sqlite"])
     assert not (tmp_path / "nope.sqlite").exists()
 
 
 def test_true_class_of_shortcut_samples_comes_from_the_true_target():
-    from specxai_bench.tasks import ALL_TASKS
+    from specxai_bench.data.tasks import ALL_TASKS
 
     classes = ALL_TASKS["shortcut"].classes
     # the label is the vowel, dealt to a class independently of it: only the true target tells the class

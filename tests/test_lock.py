@@ -1,6 +1,6 @@
 import pytest
 
-from specxai_bench.lock import OutputLock, OutputLockedError
+from specxai_bench.runtime.lock import OutputLock, OutputLockedError
 
 
 def test_second_holder_is_refused_with_the_pid(tmp_path):

@@ -3,7 +3,12 @@ import torch
 
 from specxai_bench.errors import CheckpointError, ConfigError
 from specxai_bench.methods import METHODS
-from specxai_bench.models import (SpectrogramClassifier, load_backbone_weights, load_checkpoint, save_checkpoint)
+from specxai_bench.model.checkpoints import (
+    load_backbone_weights,
+    load_checkpoint,
+    save_checkpoint,
+)
+from specxai_bench.model.classifier import SpectrogramClassifier
 
 
 def test_resnet101_trains_one_step_and_gives_a_cam_on_a_tiny_input():

@@ -2,10 +2,16 @@ import numpy as np
 import pytest
 from scipy.signal import lfilter
 
-import specxai_bench.phonetics as phonetics
-from specxai_bench.corpora.base import Segment, Tracks
+import specxai_bench.data.phonetics as phonetics
+from specxai_bench.data.corpora.base import Segment, Tracks
+from specxai_bench.data.phonetics import (
+    PraatSettings,
+    maximum_formant,
+    measure_segment,
+    measure_tracks,
+    slice_tracks,
+)
 from specxai_bench.errors import ConfigError
-from specxai_bench.phonetics import PraatSettings, maximum_formant, measure_segment, measure_tracks, slice_tracks
 
 SR = 22050
 

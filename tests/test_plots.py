@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from specxai_bench import plots
-from specxai_bench.spectrogram import FrequencyAxis
+from specxai_bench.data.spectrogram import FrequencyAxis
+from specxai_bench.results import plots
 
 H = W = 16
 AXIS = FrequencyAxis(0.0, 4000.0, H)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from specxai_bench.errors import ConfigError
-from specxai_bench.profiles import PROFILES, SIZE_OVERRIDES, check_size_overrides
+from specxai_bench.model.profiles import PROFILES, SIZE_OVERRIDES, check_size_overrides
 
 
 def test_overrides_replace_only_what_is_given():

@@ -7,15 +7,16 @@ import sqlite3
 import numpy as np
 import pytest
 
-from specxai_bench.leaderboard import BoardConfig, build_board
-from specxai_bench.report import build_report, load_context
+from specxai_bench.results.board import BoardConfig, build_board
+from specxai_bench.results.report import build_report, load_context
 
 FAST = BoardConfig(n_resamples=999)
 
 
 @pytest.fixture(scope="module")
 def smoke_store(tmp_path_factory):
-    from specxai_bench.runner import RunConfig, run
+    from specxai_bench.experiment import RunConfig
+    from specxai_bench.runner import run
 
     out = tmp_path_factory.mktemp("smoke")
     summary = run(RunConfig(methods=("cam", "input_energy", "uniform", "random"), metrics=("f0_band_lift",),
@@ -29,7 +30,7 @@ def count_rows(path) -> int:
 
 
 def test_rebuilt_test_split_and_model_match_the_run(smoke_store):
-    from specxai_bench.training import predict
+    from specxai_bench.model.predict import predict
 
     board = build_board([smoke_store], FAST)
     (model_id,) = board.models("voicing")

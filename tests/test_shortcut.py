@@ -10,12 +10,15 @@ import torch
 from scipy.stats import chi2_contingency
 from torch import nn
 
-from specxai_bench.corpora.targets import VOWELS
-from specxai_bench.data import build_task_data, spectrogram_config
+from specxai_bench.data.corpora.targets import VOWELS
+from specxai_bench.data.datasets import build_task_data, spectrogram_config
+from specxai_bench.data.shortcut import ShortcutSpec, plant
+from specxai_bench.data.spectrogram import spectrogram_image
+from specxai_bench.data.splits import SPLITS, select_segments
+from specxai_bench.data.tasks import ALL_TASKS, TASKS, get_task, resolve_tasks
 from specxai_bench.errors import DataError
-from specxai_bench.shortcut import ShortcutSpec, band_check, format_band_check, plant
-from specxai_bench.spectrogram import spectrogram_image
-from specxai_bench.tasks import ALL_TASKS, SPLITS, TASKS, get_task, resolve_tasks, select_segments
+from specxai_bench.model.checks import band_check
+from specxai_bench.results.render import format_band_check
 
 TASK = get_task("shortcut")
 

@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
 
-from specxai_bench.corpora.base import Segment, Tracks
-from specxai_bench.spectrogram import SpectrogramConfig, overlap_matrix, spectrogram_image
+from specxai_bench.data.corpora.base import Segment, Tracks
+from specxai_bench.data.spectrogram import (
+    SpectrogramConfig,
+    overlap_matrix,
+    spectrogram_image,
+)
 
 
 def test_axis_maps_known_frequencies_to_rows_4k_band():

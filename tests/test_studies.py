@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 from specxai_bench.cli import main
+from specxai_bench.data.tasks import CUTOFF_KHZ, cutoff_task, get_task
 from specxai_bench.errors import ConfigError, DataError
 from specxai_bench.studies import group_map
-from specxai_bench.tasks import CUTOFF_KHZ, cutoff_task, get_task
 
 TINY = ["--profile", "smoke", "--image-size", "32", "--epochs", "1", "--methods", "cam,input_energy",
         "--n-resamples", "100", "--no-progress", "--device", "cpu"]
@@ -111,7 +111,7 @@ def test_cross_corpus_study_table(folders):
     assert set(df["corpus"]) == {"synthetic (seed 0), test split", "synthetic (seed 1), test"}
     assert df[df["metric"] == "accuracy"]["n"].gt(0).all()
     with pytest.raises(ConfigError, match="is the training corpus"):
-        from specxai_bench.runner import RunConfig
+        from specxai_bench.experiment import RunConfig
         from specxai_bench.studies import cross_corpus_study
 
         cross_corpus_study(RunConfig(("cam",), ("formant_band_lift",), ("vowel5-4k",), profile="smoke",

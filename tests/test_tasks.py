@@ -2,9 +2,10 @@ from collections import Counter
 
 import pytest
 
-from specxai_bench.corpora.targets import NASALS, VOICED_FRICATIVES
+from specxai_bench.data.corpora.targets import NASALS, VOICED_FRICATIVES
+from specxai_bench.data.splits import select_segments
+from specxai_bench.data.tasks import TASKS, get_task, resolve_tasks
 from specxai_bench.errors import DataError, UnknownNameError
-from specxai_bench.tasks import TASKS, get_task, resolve_tasks, select_segments
 
 
 @pytest.mark.parametrize("name", list(TASKS))
@@ -39,7 +40,7 @@ def test_split_is_deterministic_and_seeded(small_corpus):
 def test_unknown_task_and_missing_class(small_corpus):
     with pytest.raises(UnknownNameError, match="Known tasks: vowel5, vowel5-4k, voicing"):
         resolve_tasks("vowel5,vowels")
-    from specxai_bench.corpora.base import Corpus
+    from specxai_bench.data.corpora.base import Corpus
 
     only_vowels = Corpus("v", tuple(s for s in small_corpus.segments if s.label in ("iy", "ae")))
     with pytest.raises(DataError, match="no segment of class"):

@@ -1,6 +1,6 @@
 import torch
 
-from specxai_bench.training import augment
+from specxai_bench.model.training import augment
 
 
 def test_augmentation_never_moves_the_frequency_axis():
@@ -15,9 +15,9 @@ def test_augmentation_never_moves_the_frequency_axis():
 def _tiny_setup(small_corpus, tmp_path):
     from dataclasses import replace
 
-    from specxai_bench.data import build_task_data
-    from specxai_bench.profiles import PROFILES
-    from specxai_bench.tasks import TASKS
+    from specxai_bench.data.datasets import build_task_data
+    from specxai_bench.data.tasks import TASKS
+    from specxai_bench.model.profiles import PROFILES
 
     profile = replace(PROFILES["smoke"], image_size=32, epochs=3)
     task = TASKS["voicing"]
@@ -28,7 +28,7 @@ def _tiny_setup(small_corpus, tmp_path):
 def test_training_resumes_after_a_crash_with_identical_weights(small_corpus, tmp_path, monkeypatch):
     import pytest
 
-    from specxai_bench import training
+    from specxai_bench.model import training
 
     task, splits, profile = _tiny_setup(small_corpus, tmp_path)
     kw = dict(corpus_fingerprint="fp", seed=0, device="cpu", progress=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..corpora.base import Corpus
+from ..data.corpora.base import Corpus
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,8 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from ..corpora.export import export_corpus
-    from ..corpora.synthetic import SyntheticConfig, synthesize
+    from ..data.corpora.export import export_corpus
+    from ..data.corpora.synthetic import SyntheticConfig, synthesize
 
     corpus = synthesize(SyntheticConfig(seed=args.seed), progress=True)
     out = export_corpus(corpus, args.out, overwrite=args.overwrite)
@@ -54,11 +54,11 @@ def run_export(args: argparse.Namespace) -> int:
 def run_stats(args: argparse.Namespace) -> int:
     options = dict(sample_rate=args.sample_rate, min_duration=args.min_duration, measure_tracks=False)
     if args.alignments is not None:
-        from ..corpora.ljspeech import load_ljspeech
+        from ..data.corpora.ljspeech import load_ljspeech
 
         corpus, report = load_ljspeech(args.path, args.alignments, **options)
     else:
-        from ..corpora.aligned import load_aligned_folder
+        from ..data.corpora.aligned import load_aligned_folder
 
         corpus, report = load_aligned_folder(args.path, **options)
     print(format_stats(corpus))

@@ -20,7 +20,7 @@ def method_rows(pattern: str) -> list[list[str]]:
     import torch
 
     from ..methods import METHODS
-    from ..models import SpectrogramClassifier
+    from ..model.classifier import SpectrogramClassifier
 
     probe = SpectrogramClassifier("resnet18", 2)  # native grid of a ResNet at 224 px
     rows = []
@@ -48,8 +48,8 @@ def metric_rows(pattern: str) -> list[list[str]]:
 def execute(args: argparse.Namespace) -> int:
     import fnmatch
 
-    from ..profiles import PROFILES
-    from ..tasks import ALL_TASKS
+    from ..data.tasks import ALL_TASKS
+    from ..model.profiles import PROFILES
 
     kinds = KINDS if args.kind == "all" else (args.kind,)
     for kind in kinds:

@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
-    from ..report import build_report
+    from ..results.report import build_report
 
     if args.examples < 1:
         raise ConfigError(f"--examples must be at least 1, got {args.examples}")

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..distributed import is_reporter
-from ..metrics import METRICS
-from ..profiles import PROFILES, SIZE_OVERRIDES
-from ..tasks import TASKS
+from ..data.tasks import TASKS
+from ..model.profiles import PROFILES, SIZE_OVERRIDES
+from ..runtime.distributed import is_reporter
+
+if TYPE_CHECKING:
+    from ..experiment import RunConfig
 
 DEFAULT_METHODS = "cam,gradcam"
 DEFAULT_METRICS = "formant_band_mass,formant_band_lift,f0_band_mass,f0_band_lift"
@@ -20,10 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Run task x method x metric on the embedded synthetic corpus. "
                                    "Rows are stored per sample; a rerun resumes and reuses cached models.")
     p.add_argument("--methods", default=DEFAULT_METHODS,
-                   help=f"comma-separated method names or wildcards, or 'all' (default: {DEFAULT_METHODS}); "
-                        "see `specxai-bench list methods`")
+                   help=f"comma-separated method specs (NAME or NAME@KEY=VALUE,..., e.g. gradcam@layer=layer3), "
+                        f"wildcards, or 'all' (default: {DEFAULT_METHODS}); see `specxai-bench list methods`")
     p.add_argument("--metrics", default=DEFAULT_METRICS,
-                   help="comma-separated metric names or wildcards, or 'all' (default: the linguistic metrics)")
+                   help="comma-separated metric specs (e.g. formant_band_lift@formants=1), wildcards, or 'all' "
+                        "(default: the linguistic metrics)")
     p.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated tasks (default: {','.join(TASKS)})")
     p.add_argument("--corpus", default="synthetic",
                    help="synthetic (embedded, default), aligned:PATH (wav + .PHN/.TextGrid folder, TIMIT layout "
@@ -63,37 +67,39 @@ def add_size_options(p: argparse.ArgumentParser) -> None:
                         f"{SIZE_OVERRIDES['speakers_per_group']})")
 
 
-def size_overrides(args: argparse.Namespace) -> dict[str, int | None]:
-    """The RunConfig fields of :func:`add_size_options` (None: the profile's value)."""
-    return {name: getattr(args, name) for name in SIZE_OVERRIDES}
+def config_from_args(args: argparse.Namespace) -> "RunConfig":
+    """The RunConfig of parsed `run` (or `study`) arguments: each field from the option of its name."""
+    from dataclasses import fields
+
+    from ..experiment import RunConfig
+    from ..registry import split_specs
+
+    values = {f.name: getattr(args, f.name) for f in fields(RunConfig) if hasattr(args, f.name)}
+    values["progress"] = not args.no_progress
+    for key in ("methods", "metrics", "tasks"):
+        values[key] = tuple(split_specs(values[key]))
+    return RunConfig(**values)
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..results import ResultStore
-    from ..runner import RunConfig, run, validate
-    from ..tables import task_tables
+    from ..experiment import plan
+    from ..metrics import METRICS
+    from ..registry import parse_spec
+    from ..results.tables import run_board, task_tables
+    from ..runner import run
 
-    cfg = RunConfig(
-        methods=tuple(args.methods.split(",")), metrics=tuple(args.metrics.split(",")),
-        tasks=tuple(args.tasks.split(",")), corpus=args.corpus, profile=args.profile, arch=args.arch, device=args.device,
-        seed=args.seed, output=args.output, retrain=args.retrain, target=args.target,
-        batch_size=args.batch_size, max_samples=args.max_samples, weights=args.weights,
-        call_timeout=args.call_timeout, progress=not args.no_progress, **size_overrides(args))
-    methods, metric_names, *_ = validate(cfg)  # unknown names exit here, before any work
+    cfg = config_from_args(args)
+    checked = plan(cfg)  # unknown names and bad options exit here, before any work
     summary = run(cfg)
     if is_reporter():  # under torchrun, rank 0 prints the tables; the other ranks only errors
-        scope = {(o.task, o.model): set(o.samples) for o in summary.outcomes}
-        metric_ids = {METRICS.get(name)().id for name in metric_names}
-        with ResultStore(summary.store_path) as store:
-            tables = task_tables(store, methods=methods, scope=scope, metrics=metric_ids, target=cfg.target)
-        for task in cfg.tasks:
-            if task in tables:
-                print(tables[task])
-            else:  # nothing scored (no metric applies): the shortcut task's band removal test still shows
-                from ..shortcut import format_band_check
-                for check in (o.model_meta.get("band_removal") for o in summary.outcomes if o.task == task):
-                    if check:
-                        print(f"### {task}: no metric scored\n\n{format_band_check(task, check)}\n")
+        scope = {(o.task, o.model, cfg.target): set(o.samples) for o in summary.outcomes}
+        metric_ids = {METRICS.create(spec).id for spec in checked.metrics}
+        methods = [parse_spec(spec).name for spec in checked.methods]
+        board = run_board(summary.store_path, scope, metric_ids, methods, cfg.command())
+        tables = task_tables(board, [o.task for o in summary.outcomes],
+                             {o.task: o.model_meta | {"profile": summary.profile.name} for o in summary.outcomes})
+        for text in tables.values():
+            print(text)
         print(f"rows: {summary.store_path}  manifest: {summary.store_path.parent / 'manifest.json'}")
     return exit_status(summary.failures)
 

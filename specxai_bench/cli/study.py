@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..distributed import is_reporter
-from ..profiles import PROFILES
-from .run import add_size_options, exit_status, size_overrides
+from ..model.profiles import PROFILES
+from ..runtime.distributed import is_reporter
+from .run import add_size_options, config_from_args, exit_status
 
 DEFAULT_METHODS = ("cam", "gradcam", "input_energy")  # input_energy: the baseline to clear
 # the linguistic lifts (1 = chance) and masses; each applies to the tasks its definition fits
@@ -85,17 +85,14 @@ def build_defaults(study: str) -> dict[str, object]:
 
 def execute(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
-    from ..leaderboard import BoardConfig
-    from ..runner import RunConfig
+    from ..results.aggregate import BoardConfig
     from ..studies import STUDY_FUNCTIONS
 
     if args.n_resamples < 100:
         raise ConfigError(f"--n-resamples must be at least 100, got {args.n_resamples}")
-    tasks = tuple(getattr(args, "tasks", "vowel5").split(","))
-    cfg = RunConfig(methods=tuple(args.methods.split(",")), metrics=tuple(args.metrics.split(",")), tasks=tasks,
-                    corpus=args.corpus, profile=args.profile, arch=args.arch, device=args.device, seed=args.seed,
-                    output=args.output, retrain=args.retrain, batch_size=args.batch_size, weights=args.weights,
-                    progress=not args.no_progress, **size_overrides(args))
+    if not hasattr(args, "tasks"):
+        args.tasks = "vowel5"  # cutoff: its tasks are the vowel5 cut-off variants
+    cfg = config_from_args(args)
     kwargs = {}
     if args.study == "groups":
         kwargs = dict(metadata=args.speaker_metadata, column=args.group_column)

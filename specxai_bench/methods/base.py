@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import SpecXAIError
-from ..models import SpectrogramClassifier, layer_by_name
+from ..model.classifier import SpectrogramClassifier, layer_by_name
 from ..registry import Registry
 
 
@@ -26,7 +26,8 @@ class AttributionError(SpecXAIError):
 class AttributionMethod:
     """Base class. Subclasses set the class attributes and implement ``_attribute``.
 
-    Options are explicit keyword arguments of the subclass's ``__init__`` (a typo fails at once).
+    Options are explicit keyword-only arguments of the subclass's ``__init__`` (a typo fails at
+    once); a spec such as ``gradcam@layer=layer3`` sets them (:mod:`specxai_bench.registry`).
     """
 
     name: ClassVar[str]
@@ -34,10 +35,10 @@ class AttributionMethod:
     description: ClassVar[str] = ""
     cost: ClassVar[str] = ""  # forward/backward passes per sample, for `list methods`
     uses_layer: ClassVar[bool] = False  # reads a convolutional layer (coarse native grid)
+    layer_name: str = "input"
 
-    def __init__(self, model: SpectrogramClassifier, *, layer: str = "layer4") -> None:
+    def __init__(self, model: SpectrogramClassifier) -> None:
         self.model = model
-        self.layer_name = layer if self.uses_layer else "input"
 
     @property
     def layer(self) -> torch.nn.Module:
@@ -51,7 +52,7 @@ class AttributionMethod:
 
     def options(self) -> dict[str, object]:
         """The options that change the maps (recorded in result keys and the manifest)."""
-        return {"layer": self.layer_name} if self.uses_layer else {}
+        return {}
 
     def budget(self) -> dict[str, object]:
         """Options that change only cost or memory, not the maps (kept out of result keys)."""
@@ -83,6 +84,22 @@ class AttributionMethod:
 
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+
+class LayerAttribution(AttributionMethod):
+    """A method that reads one convolutional layer (``layer``, a dotted module path in the backbone):
+    its native grid is that layer's, coarser than the image."""
+
+    uses_layer = True
+
+    def __init__(self, model: SpectrogramClassifier, *, layer: str = "layer4") -> None:
+        super().__init__(model)
+        self.layer_name = layer
+        if model is not None:
+            self.layer  # an unknown layer fails here, naming the model's layers
+
+    def options(self) -> dict[str, object]:
+        return {"layer": self.layer_name}
 
 
 def upsample(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

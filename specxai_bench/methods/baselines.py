@@ -44,8 +44,8 @@ class Random(AttributionMethod):
     description = "uniform noise in [0, 1), seeded per sample from the image content"
     cost = "none"
 
-    def __init__(self, model, *, seed: int = 0, layer: str = "layer4") -> None:
-        super().__init__(model, layer=layer)
+    def __init__(self, model, *, seed: int = 0) -> None:
+        super().__init__(model)
         self.seed = seed
 
     def options(self) -> dict[str, object]:

@@ -9,20 +9,30 @@ from __future__ import annotations
 
 import torch
 
-from .base import METHODS, AttributionMethod, capture_output, upsample
+from ..errors import ConfigError
+from ..model.classifier import STAGES, SpectrogramClassifier
+from .base import METHODS, LayerAttribution, capture_output, upsample
+
+POOLED_LAYER = STAGES[-1]  # the block whose output the ResNet pools globally and feeds to fc
 
 
 @METHODS.register()
-class CAM(AttributionMethod):
+class CAM(LayerAttribution):
     name = "cam"
     family = "cam"
     description = "Class Activation Mapping: FC weights of the target class x last-block features"
     cost = "1 forward"
-    uses_layer = True
+
+    def __init__(self, model: SpectrogramClassifier, *, layer: str = POOLED_LAYER) -> None:
+        if layer != POOLED_LAYER:
+            raise ConfigError(f"cam is defined only at the layer before global pooling ({POOLED_LAYER}): its map "
+                              f"is the FC weights times that layer's features; for another layer use "
+                              f"gradcam@layer={layer}")
+        super().__init__(model, layer=layer)
 
     @torch.no_grad()
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        with capture_output(self.model.feature_layer) as out:
+        with capture_output(self.layer) as out:
             self.model(images)
         features = out[0]  # [B, C, h, w]: each sample's own maps
         weights = self.model.classifier.weight[targets]  # [B, C]

@@ -64,9 +64,8 @@ class IntegratedGradients(CaptumMethod):
     cost = "n_steps forwards + backwards (32)"
     description = "Integrated Gradients from the silent (all-zeros) image; sums to f(x) - f(silence)"
 
-    def __init__(self, model: torch.nn.Module, *, n_steps: int = 32, internal_batch_size: int = 16,
-                 layer: str = "layer4") -> None:
-        super().__init__(model, layer=layer)
+    def __init__(self, model: torch.nn.Module, *, n_steps: int = 32, internal_batch_size: int = 16) -> None:
+        super().__init__(model)
         require_positive(self.name, n_steps=n_steps, internal_batch_size=internal_batch_size)
         self.n_steps = n_steps
         self.internal_batch_size = internal_batch_size  # path points per pass; 16 ~ 2.5 GB on ResNet-101 @224
@@ -112,9 +111,8 @@ class GradientShap(CaptumMethod):
     cost = "n_samples forwards + backwards (16)"
     description = "GradientSHAP: gradients at random points between silence and the noisy input"
 
-    def __init__(self, model: torch.nn.Module, *, n_samples: int = 16, stdevs: float = 0.1, seed: int = 0,
-                 layer: str = "layer4") -> None:
-        super().__init__(model, layer=layer)
+    def __init__(self, model: torch.nn.Module, *, n_samples: int = 16, stdevs: float = 0.1, seed: int = 0) -> None:
+        super().__init__(model)
         require_positive(self.name, n_samples=n_samples)
         if stdevs < 0:
             raise ValueError(f"{self.name}: stdevs must be >= 0, got {stdevs}")
@@ -145,8 +143,8 @@ class Occlusion(CaptumMethod):
     description = "Occlusion: drop of the target logit when a window is set to silence, averaged per pixel"
 
     def __init__(self, model: torch.nn.Module, *, window: int = 16, stride: int = 8,
-                 reference_px: int | None = 224, perturbations_per_eval: int = 16, layer: str = "layer4") -> None:
-        super().__init__(model, layer=layer)
+                 reference_px: int | None = 224, perturbations_per_eval: int = 16) -> None:
+        super().__init__(model)
         require_positive(self.name, window=window, stride=stride, perturbations_per_eval=perturbations_per_eval,
                          reference_px=reference_px or 1)
         if stride > window:

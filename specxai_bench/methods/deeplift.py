@@ -111,8 +111,8 @@ class DeepLift(AttributionMethod):
     cost = "1 forward + 1 backward (input and reference)"
     description = "DeepLIFT rescale rule from the silent (all-zeros) image; sums to f(x) - f(silence)"
 
-    def __init__(self, model: nn.Module, *, layer: str = "layer4") -> None:
-        super().__init__(model, layer=layer)
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__(model)
         self.last_delta: torch.Tensor | None = None  # [B]: sum(attr) - (f(x) - f(silence)), last call
 
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

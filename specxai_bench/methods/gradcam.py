@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from .base import METHODS, AttributionMethod, upsample
+from .base import METHODS, LayerAttribution, upsample
 
 
 def minmax(maps: torch.Tensor) -> torch.Tensor:
@@ -22,12 +22,11 @@ def minmax(maps: torch.Tensor) -> torch.Tensor:
 
 
 @METHODS.register()
-class GradCAM(AttributionMethod):
+class GradCAM(LayerAttribution):
     name = "gradcam"
     family = "cam"
     description = "Grad-CAM: spatially averaged gradients weight the layer's maps (equals pytorch-grad-cam)"
     cost = "1 forward + backward from the logits to the layer"
-    uses_layer = True
 
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():

@@ -23,7 +23,7 @@ from pytorch_grad_cam.base_cam import BaseCAM
 from pytorch_grad_cam.utils.find_layers import replace_layer_recursive
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from .base import METHODS, AttributionError, AttributionMethod, require_positive
+from .base import METHODS, AttributionError, LayerAttribution, require_positive
 
 
 @contextmanager
@@ -49,11 +49,10 @@ def quiet_progress(cam_class: type) -> Iterator[None]:
         yield
 
 
-class PytorchGradCAM(AttributionMethod):
+class PytorchGradCAM(LayerAttribution):
     """Adapter: runs ``cam_class`` on ``self.layer`` for the target classes, one map per sample."""
 
     family = "cam"
-    uses_layer = True
     cost = "1 forward + 1 backward"
     cam_class: ClassVar[type[BaseCAM]]
 

@@ -22,7 +22,11 @@ import logging
 import torch
 import torch.nn.functional as F
 from zennit.attribution import Gradient
-from zennit.composites import EpsilonPlusFlat, SpecialFirstLayerMapComposite, layer_map_base
+from zennit.composites import (
+    EpsilonPlusFlat,
+    SpecialFirstLayerMapComposite,
+    layer_map_base,
+)
 from zennit.core import Composite
 from zennit.rules import Epsilon, ZBox, ZPlus
 from zennit.torchvision import ResNetCanonizer
@@ -39,8 +43,8 @@ class LRPMethod(AttributionMethod):
     family = "lrp"
     cost = "1 forward + 1 backward that re-runs each layer (~3x a gradient)"
 
-    def __init__(self, model: torch.nn.Module, *, layer: str = "layer4") -> None:
-        super().__init__(model, layer=layer)
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__(model)
         self.last_delta: torch.Tensor | None = None  # [B]: sum(relevance) - target logit, last call
 
     def composite(self, low: torch.Tensor, high: torch.Tensor) -> Composite:
@@ -77,8 +81,8 @@ class EpsilonLRPMethod(LRPMethod):
     """Adds the ``epsilon`` option: the epsilon rule's stabiliser, added to each layer's pre-activations
     (larger absorbs the relevance of weak, contradictory neurons: sparser maps, less conservation)."""
 
-    def __init__(self, model: torch.nn.Module, *, epsilon: float = 1e-6, layer: str = "layer4") -> None:
-        super().__init__(model, layer=layer)
+    def __init__(self, model: torch.nn.Module, *, epsilon: float = 1e-6) -> None:
+        super().__init__(model)
         require_positive(self.name, epsilon=epsilon)
         self.epsilon = epsilon
 

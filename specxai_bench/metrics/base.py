@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import torch
 
+from ..data.spectrogram import FrequencyAxis
 from ..registry import Registry
-from ..spectrogram import FrequencyAxis
 
 if TYPE_CHECKING:
     from ..methods.base import AttributionMethod
@@ -45,6 +45,10 @@ class Metric:
     higher_is_better: ClassVar[bool] = True
     task_kinds: ClassVar[tuple[str, ...]] = ("vowel", "voicing")
     description: ClassVar[str] = ""
+    # "score": a column of the boards; "sanity": a check whose mean is read against ``sanity_threshold``
+    # (pass on the better side of it for the metric's direction) and shown as a pass/fail flag per method
+    role: ClassVar[str] = "score"
+    sanity_threshold: ClassVar[float | None] = None
 
     def params(self) -> str:
         """The parameters as they appear in the id (``""`` when there are none)."""
@@ -67,8 +71,16 @@ METRICS: Registry[Metric] = Registry("metric", Metric, "specxai_bench.metrics")
 
 
 def _load_builtins() -> None:
-    from . import complexity, faithfulness, linguistic, randomisation, shortcut  # noqa: F401  (each registers itself)
-    from . import faithfulness_correlation, road, robustness  # noqa: F401  (Quantus families, opt-in)
+    from . import (  # noqa: F401  (each registers itself)  # noqa: F401  (Quantus families, opt-in)
+        complexity,
+        faithfulness,
+        faithfulness_correlation,
+        linguistic,
+        randomisation,
+        road,
+        robustness,
+        shortcut,
+    )
 
 
 METRICS.set_builtins_loader(_load_builtins)

@@ -3,7 +3,7 @@
 Definitions (docs/metrics.md is the citable version). A+ = max(A, 0); f(i) is row i's centre.
 - formant-band mass FBM = sum(A+ * M) / sum(A+), M[i, t] = 1 iff |f(i) - F_k(t)| <= w_k(t) for some
   k in the chosen formants, w_k = max(100 Hz, 0.1 F_k). Formant-band lift = FBM / mean(M): 1 is
-  chance, comparable across methods and tasks. ``_f1`` / ``_f2`` / ``_f3`` variants use one formant.
+  chance. ``@formants=1`` (alias ``_f1``) and so on use one formant.
 - formant pointing game: 1 if a maximum of A lies in M, else 0 (Quantus' PointingGame).
 - F0-band mass = share of A+ in rows below 700 Hz; its lift divides by that band's share of rows.
 - high-band share = share of A+ in rows above 4 kHz (full-band vowel task; NaN on a 0-4 kHz axis).
@@ -50,10 +50,8 @@ def pointing_hit(attributions: np.ndarray, mask: np.ndarray) -> np.ndarray:
 class _FormantMetric(Metric):
     family = "linguistic"
     task_kinds = ("vowel",)
-    default_formants: tuple[int, ...] = (1, 2, 3)
 
-    def __init__(self, *, formants: tuple[int, ...] | None = None, min_hz: float = 100.0, rel: float = 0.1) -> None:
-        formants = self.default_formants if formants is None else formants
+    def __init__(self, *, formants: tuple[int, ...] = (1, 2, 3), min_hz: float = 100.0, rel: float = 0.1) -> None:
         if not formants or any(k not in (1, 2, 3) for k in formants):
             raise ValueError(f"formants must be drawn from 1, 2, 3; got {formants}")
         self.formants, self.min_hz, self.rel = tuple(sorted(set(formants))), min_hz, rel
@@ -97,12 +95,11 @@ class FormantPointingGame(_FormantMetric):
         return pointing_hit(batch.attributions.cpu().numpy(), self.mask(batch))
 
 
-# One registered name per single formant, so the `run` CLI can ask for it: formant_band_mass_f1 ...
-for _base in (FormantBandMass, FormantBandLift):
+# The single-formant variants are specs (formant_band_lift@formants=1); their old names stay valid
+# as aliases, so stored rows, commands and docs that use them keep working.
+for _name in (FormantBandMass.name, FormantBandLift.name):
     for _k in (1, 2, 3):
-        METRICS.register()(type(f"{_base.__name__}F{_k}", (_base,), {
-            "name": f"{_base.name}_f{_k}", "default_formants": (_k,), "__module__": __name__,
-            "description": _base.description.replace("F1-F3", f"F{_k}")}))
+        METRICS.alias(f"{_name}_f{_k}", f"{_name}@formants={_k}")
 
 
 class _BandMetric(Metric):

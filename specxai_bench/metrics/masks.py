@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..spectrogram import FrequencyAxis
+from ..data.spectrogram import FrequencyAxis
 
 
 def formant_half_width(formants: np.ndarray, min_hz: float = 100.0, rel: float = 0.1) -> np.ndarray:

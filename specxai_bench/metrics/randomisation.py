@@ -39,6 +39,7 @@ class ModelParameterRandomisation(Metric):
     name = "model_parameter_randomisation"
     family = "randomisation"
     higher_is_better = False
+    role = "sanity"
     sanity_threshold = 0.5
     description = "Spearman correlation of maps on the trained vs a fully randomised model (lower = sane)"
 

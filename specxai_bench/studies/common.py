@@ -10,15 +10,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
-from .. import distributed
-from ..corpora.base import Corpus
+from ..data.corpora.base import Corpus
+from ..data.tasks import Task, get_task
 from ..errors import ConfigError, DataError
-from ..leaderboard import Board, BoardConfig, cluster_bootstrap, load_stores
-from ..leaderboard_render import provenance
-from ..runner import RunConfig, RunSummary, TaskOutcome, run, validate
-from ..tasks import SPLITS, Task, get_task, select_segments
+from ..experiment import Experiment, RunConfig
+from ..results.aggregate import BoardConfig, cluster_bootstrap
+from ..results.board import Board, load_stores
+from ..results.render import provenance
+from ..runner import RunSummary, run
+from ..runtime import distributed
 
 
 @dataclass(frozen=True)
@@ -60,38 +61,10 @@ def run_grid(cfg: RunConfig) -> tuple[RunSummary, bool]:
     return summary, distributed.is_reporter()
 
 
-def load_run_corpus(cfg: RunConfig, tasks: list[Task], spec: str | None = None, seed: int | None = None) -> Corpus:
-    from ..corpora.loading import load_corpus
-
-    _, _, _, profile, _ = validate(cfg)
-    labels = [lab for t in tasks for lab in t.label_map]
-    return load_corpus(spec or cfg.corpus, synthetic=profile.corpus, seed=cfg.seed if seed is None else seed,
-                       labels=labels, cache_dir=Path(cfg.output) / "cache", progress=cfg.progress)
-
-
-def load_model(outcome: TaskOutcome) -> Any:
-    from ..models import SpectrogramClassifier, load_checkpoint
-
-    meta = outcome.model_meta
-    model = SpectrogramClassifier(meta["arch"], len(get_task(outcome.task).classes))
-    load_checkpoint(Path(meta["checkpoint"]), model, meta["config_hash"])
-    return model.to(memory_format=torch.channels_last).eval()  # as the run used it
-
-
-def eval_data(task: Task, corpus: Corpus, image_size: int, seed: int, splits: tuple[str, ...] = ("test",)) -> Any:
-    """The images of ``splits`` of ``task`` on ``corpus`` as one TaskData (only those are computed)."""
-    from ..data import build_task_data
-
-    sel = select_segments(task, corpus, seed)
-    items = [it for s in splits for it in sel[s]]
-    return build_task_data(task, corpus, image_size, seed, progress=False,
-                           selected={**{s: [] for s in SPLITS}, "test": items})["test"]
-
-
 def predictions(task: Task, model: Any, data: Any, device: str, batch_size: int, group_of: dict[str, str]
                 ) -> pd.DataFrame:
     """One row per sample: speaker, group, whether the model's prediction is the true class."""
-    from ..training import predict
+    from ..model.predict import predict
 
     pred = predict(model.to(device), data.images, device, batch_size)
     return pd.DataFrame({"task": task.name, "sample": list(data.ids), "speaker": list(data.speakers),
@@ -99,12 +72,14 @@ def predictions(task: Task, model: Any, data: Any, device: str, batch_size: int,
                          "correct": (pred == data.targets).numpy().astype(np.float64)})
 
 
-def run_predictions(cfg: RunConfig, summary: RunSummary, corpus: Corpus, group_of: dict[str, str]) -> pd.DataFrame:
+def run_predictions(exp: Experiment, summary: RunSummary, group_of: dict[str, str]) -> pd.DataFrame:
+    """Every sample of the run's test splits with the run's models' predictions."""
     frames = []
     for o in summary.outcomes:
         task = get_task(o.task)
-        data = eval_data(task, corpus, int(o.model_meta["image_size"]), cfg.seed)
-        frames.append(predictions(task, load_model(o), data, summary.device, 32, group_of).assign(model=o.model))
+        model, meta = exp.model(task, train=False)
+        data = exp.data(task, ("test",))["test"]
+        frames.append(predictions(task, model, data, exp.device, 32, group_of).assign(model=meta["config_hash"]))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -138,24 +113,16 @@ def group_map(corpus: Corpus | None, metadata: Path | None = None, column: str =
 
 
 def group_order(groups: list[str]) -> list[str]:
-    from ..corpora.targets import GROUPS
+    from ..data.corpora.targets import GROUPS
 
     return [g for g in GROUPS if g in groups] + sorted(g for g in groups if g not in GROUPS)
 
 
-def metric_ids(names: tuple[str, ...]) -> dict[str, str]:
-    """metric name -> id with parameters (what the rows hold)."""
+def metric_ids(specs: list[str]) -> dict[str, str]:
+    """metric spec -> id with parameters (what the rows hold)."""
     from ..metrics import METRICS
 
-    return {n: METRICS.get(n)().id for n in names}
-
-
-# ---- rendering ----
-
-def md_table(head: list[str], rows: list[list[str]]) -> str:
-    esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
-    lines = ["| " + " | ".join(map(esc, head)) + " |", "|" + "|".join(["---"] + ["--:"] * (len(head) - 1)) + "|"]
-    return "\n".join(lines + ["| " + " | ".join(map(esc, r)) + " |" for r in rows])
+    return {s: METRICS.create(s).id for s in specs}
 
 
 def csv_text(records: list[dict[str, Any]], footer: list[str]) -> str:

@@ -9,13 +9,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import distributed
+from ..data.splits import SPLITS
+from ..data.tasks import get_task
 from ..errors import ConfigError
-from ..leaderboard import BoardConfig, load_stores, write_atomic
-from ..runner import RunConfig, TaskOutcome, validate
-from ..tasks import SPLITS, get_task, select_segments
-from .common import (StudyResult, cell, csv_text, eval_data, footer_lines, group_map, load_model, load_run_corpus,
-                     md_table, model_note, page, predictions, rec, run_grid, run_predictions, run_rows)
+from ..experiment import Experiment, RunConfig
+from ..io import atomic_write_files, config_hash
+from ..results.aggregate import BoardConfig, is_baseline
+from ..results.board import load_stores
+from ..results.render import md_table
+from ..runtime import distributed
+from .common import (
+    StudyResult,
+    cell,
+    csv_text,
+    footer_lines,
+    group_map,
+    model_note,
+    page,
+    predictions,
+    rec,
+    run_grid,
+    run_predictions,
+    run_rows,
+)
 
 
 def cross_corpus_study(base: RunConfig, out: Path, command: str, board: BoardConfig = BoardConfig(), *,
@@ -23,9 +39,8 @@ def cross_corpus_study(base: RunConfig, out: Path, command: str, board: BoardCon
                        ) -> StudyResult:
     """Train on ``base.corpus`` (the ordinary run), then score the same models on ``eval_corpus``."""
     from ..methods import METHODS
-    from ..models import config_hash
-    from ..results import ResultStore
-    from ..runner import _manifest, _run_method, _targets
+    from ..results.store import ResultStore
+    from ..runner import TaskOutcome, attribution_targets, run_manifest, run_method
 
     if distributed.env_from().active:
         raise ConfigError("study cross-corpus runs in one process (the evaluation on the second corpus is not "
@@ -33,30 +48,30 @@ def cross_corpus_study(base: RunConfig, out: Path, command: str, board: BoardCon
     bad = [s for s in eval_splits if s not in SPLITS]
     if bad:
         raise ConfigError(f"--eval-splits: unknown split(s) {', '.join(bad)}; use {', '.join(SPLITS)}")
-    method_names, metric_names, tasks, profile, device = validate(base)
+    exp_a = Experiment.create(base)
+    profile, device = exp_a.profile, exp_a.device
     seed_b = base.seed if eval_seed is None else eval_seed
     if eval_corpus == base.corpus and seed_b == base.seed:
         raise ConfigError("the evaluation corpus is the training corpus (same --corpus spec and seed); give "
                           "another --eval-corpus, or --eval-seed for another synthetic corpus")
-    # the second corpus must be readable before any training starts
-    corpus_b = load_run_corpus(base, tasks, eval_corpus, seed_b)
-    for t in tasks:
-        select_segments(t, corpus_b, base.seed)
+    exp_b = exp_a.with_corpus(eval_corpus, seed_b)
+    for t in exp_b.plan.tasks:  # the second corpus must be readable before any training starts
+        exp_b.selection(t)
     summary, _ = run_grid(base)  # one process: it makes the table
-    corpus_a = load_run_corpus(base, tasks)
-    fp_b = corpus_b.fingerprint()
+    fp_b = exp_b.fingerprint
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", eval_corpus)[:48]
     store_b_path = Path(base.output) / "cross-corpus" / f"{slug}-seed{seed_b}-{fp_b}" / "results.sqlite"
     run_b = config_hash({"run": summary.run_id, "eval_corpus": eval_corpus, "eval_seed": seed_b,
                          "eval_splits": list(eval_splits)})
     t0 = time.time()
-    preds_a = run_predictions(base, summary, corpus_a, group_map(corpus_a))
+    preds_a = run_predictions(exp_a, summary, group_map(exp_a.corpus))
     preds_b, outcomes_b = [], []
     with ResultStore(store_b_path) as store_b:
         for o in summary.outcomes:
-            task, model = get_task(o.task), load_model(o).to(device)
-            data = eval_data(task, corpus_b, profile.image_size, base.seed, eval_splits)
-            pb = predictions(task, model, data, device, profile.eval_batch_size, group_map(corpus_b))
+            task = get_task(o.task)
+            model = exp_a.model(task, train=False)[0].to(device)
+            data = exp_b.eval_data(task, eval_splits)
+            pb = predictions(task, model, data, device, profile.eval_batch_size, group_map(exp_b.corpus))
             preds_b.append(pb)
             meta = {k: v for k, v in o.model_meta.items() if k != "history"} | {
                 "profile": profile.name, "test_accuracy": float(pb["correct"].mean()) if len(pb) else None,
@@ -64,15 +79,15 @@ def cross_corpus_study(base: RunConfig, out: Path, command: str, board: BoardCon
                 "train_corpus": base.corpus}
             store_b.write_model(task.name, o.model, meta)
             ob = TaskOutcome(task.name, o.model, meta)
-            targets = _targets(model, data, base, device, profile)
-            for name in method_names:
-                _run_method(store_b, run_b, task, ob, METHODS.get(name)(model), metric_names, data, targets, model,
-                            base, device)
+            targets = attribution_targets(model, data, base, device, profile)
+            for spec in exp_a.plan.methods:
+                run_method(store_b, run_b, task, ob, METHODS.create(spec, model), exp_a.plan.metrics, data, targets,
+                           model, base, device)
             outcomes_b.append(ob)
-        manifest = _manifest(base, run_b, profile, device, corpus_b, fp_b, outcomes_b,
-                             {"cross-corpus evaluation": time.time() - t0})
-        manifest.update(command=command, corpus={"spec": eval_corpus, "name": corpus_b.name, "fingerprint": fp_b,
-                                                 "segments": len(corpus_b), "seed": seed_b,
+        manifest = run_manifest(base, run_b, profile, device, exp_b, outcomes_b,
+                                {"cross-corpus evaluation": time.time() - t0})
+        manifest.update(command=command, corpus={"spec": eval_corpus, "name": exp_b.corpus.name, "fingerprint": fp_b,
+                                                 "segments": len(exp_b.corpus), "seed": seed_b,
                                                  "splits": list(eval_splits)},
                         train_corpus={"spec": base.corpus, "run": summary.run_id, "seed": base.seed})
         store_b.write_manifest(run_b, manifest)
@@ -94,7 +109,7 @@ def cross_corpus_study(base: RunConfig, out: Path, command: str, board: BoardCon
             s = rb[(rb["method"] == method) & (rb["metric"] == metric)]
             ca, cb = cell(r["value"], r["speaker"], board), cell(s["value"], s["speaker"], board)
             diff = f"{cb.mean - ca.mean:+.3f}" if np.isfinite(ca.mean) and np.isfinite(cb.mean) else ""
-            lines.append([method + (" †" if method == "input_energy" else ""), metric, ca.text(), cb.text(), diff])
+            lines.append([method + (" †" if is_baseline(method) else ""), metric, ca.text(), cb.text(), diff])
             records += [{"study": "cross-corpus", "task": o.task, "model": o.model, "method": method, "metric": metric,
                          "corpus": n, **rec(c)} for n, c in ((name_a, ca), (name_b, cb))]
         body += [f"## {o.task} (model {o.model}, trained on {base.corpus})", "",
@@ -105,6 +120,6 @@ def cross_corpus_study(base: RunConfig, out: Path, command: str, board: BoardCon
              f"The other corpus's rows are in {store_b_path}. † baseline.", "", model_note(summary)]
     merged = load_stores([summary.store_path, store_b_path])
     foot = footer_lines(summary, merged, command, board, [f"other corpus rows: {store_b_path} (run {run_b})"])
-    files = write_atomic({out / "study-cross-corpus.md": page("Study: cross-corpus evaluation", intro, body, foot),
+    files = atomic_write_files({out / "study-cross-corpus.md": page("Study: cross-corpus evaluation", intro, body, foot),
                           out / "study-cross-corpus.csv": csv_text(records, foot)})
     return StudyResult(files, summary.failures + [f for ob in outcomes_b for f in ob.failures])

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..leaderboard import BoardConfig, write_atomic
-from ..runner import RunConfig
-from ..tasks import get_task
-from .common import (StudyResult, cell, csv_text, footer_lines, group_map, group_order, load_run_corpus, md_table,
-                     model_note, page, rec, run_grid, run_predictions, run_rows)
+from ..experiment import Experiment, RunConfig
+from ..io import atomic_write_files
+from ..results.aggregate import BoardConfig, is_baseline
+from ..results.render import md_table
+from .common import (
+    StudyResult,
+    cell,
+    csv_text,
+    footer_lines,
+    group_map,
+    group_order,
+    model_note,
+    page,
+    rec,
+    run_grid,
+    run_predictions,
+    run_rows,
+)
 
 
 def groups_study(base: RunConfig, out: Path, command: str, board: BoardConfig = BoardConfig(), *,
@@ -18,10 +31,10 @@ def groups_study(base: RunConfig, out: Path, command: str, board: BoardConfig = 
     summary, main = run_grid(base)
     if not main:
         return StudyResult([], summary.failures)
-    tasks = [get_task(o.task) for o in summary.outcomes]
-    corpus = load_run_corpus(base, tasks)
+    exp = Experiment.create(base)
+    corpus = exp.corpus
     group_of = given if given is not None else group_map(corpus)
-    preds = run_predictions(base, summary, corpus, group_of)
+    preds = run_predictions(exp, summary, group_of)
     rows, src = run_rows(summary)
     rows = rows.assign(group=[group_of.get(s, "unknown") for s in rows["speaker"]])
     groups = group_order(sorted(set(preds["group"]) | set(rows["group"])))
@@ -34,7 +47,7 @@ def groups_study(base: RunConfig, out: Path, command: str, board: BoardConfig = 
         parts += [(m, metric, r, "value") for (m, metric), r in r_task.groupby(["method", "metric"], sort=True)]
         for method, metric, frame, col in parts:
             cells = [cell(f[col], f["speaker"], board) for f in [frame[frame["group"] == g] for g in groups] + [frame]]
-            lines.append([method + (" †" if method == "input_energy" else ""), metric] + [c.text() for c in cells])
+            lines.append([method + (" †" if is_baseline(method) else ""), metric] + [c.text() for c in cells])
             records += [{"study": "groups", "task": o.task, "model": o.model,
                          "method": method if col == "value" else "", "metric": metric or "test_accuracy", "group": g,
                          **rec(c)}
@@ -50,6 +63,6 @@ def groups_study(base: RunConfig, out: Path, command: str, board: BoardConfig = 
              "† baseline.", "",
              model_note(summary), "", source]
     foot = footer_lines(summary, src, command, board)
-    return StudyResult(write_atomic({out / "study-groups.md": page("Study: metrics by speaker group", intro, body,
+    return StudyResult(atomic_write_files({out / "study-groups.md": page("Study: metrics by speaker group", intro, body,
                                                                    foot),
                                      out / "study-groups.csv": csv_text(records, foot)}), summary.failures)

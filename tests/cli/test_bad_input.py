@@ -14,9 +14,9 @@ from specxai_bench.cli import main
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
     """The smoke profile's synthetic corpus written out as an aligned corpus (wav + .PHN + .TextGrid)."""
-    from specxai_bench.corpora.export import export_corpus
-    from specxai_bench.profiles import PROFILES
-    from specxai_bench.corpora.synthetic import synthesize
+    from specxai_bench.data.corpora.export import export_corpus
+    from specxai_bench.data.corpora.synthetic import synthesize
+    from specxai_bench.model.profiles import PROFILES
 
     return export_corpus(synthesize(PROFILES["smoke"].corpus), tmp_path_factory.mktemp("c") / "aligned")
 
@@ -197,7 +197,7 @@ class _FullDisk:
 def test_disk_full_during_scoring_keeps_committed_rows(tmp_path, capsys, monkeypatch):
     import sqlite3
 
-    from specxai_bench.results import ResultStore
+    from specxai_bench.results.store import ResultStore
 
     real_init = ResultStore.__init__
 

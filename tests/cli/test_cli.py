@@ -48,4 +48,4 @@ def test_smoke_run_end_to_end(tmp_path):
     res3 = subprocess.run(cmd + ["--max-samples", "1", "--methods", "cam"], capture_output=True, text=True, timeout=600)
     assert res3.returncode == 0, res3.stderr[-2000:]
     vowel_rows = [ln for ln in res3.stdout.split("### vowel5-4k")[1].splitlines() if ln.startswith("| cam")]
-    assert vowel_rows and "(n=5)" in vowel_rows[0]  # one per vowel class
+    assert vowel_rows and " n=5," in vowel_rows[0]  # one per vowel class

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from specxai_bench.cli import build_parser
 from specxai_bench.errors import SpecXAIError
-from specxai_bench.runner import RunConfig, validate
+from specxai_bench.experiment import RunConfig, plan
 
 OPTIONS = ["--methods", "--metrics", "--tasks", "--corpus", "--profile", "--arch", "--device", "--seed",
            "--target", "--batch-size", "--call-timeout", "--weights"]
@@ -35,7 +35,7 @@ def test_run_arguments_parse_or_fail_cleanly(argv):
                     device=args.device, seed=args.seed, output=Path(args.output), target=args.target,
                     batch_size=args.batch_size, weights=args.weights, call_timeout=args.call_timeout)
     try:
-        validate(cfg)
+        plan(cfg)
     except SpecXAIError as exc:
         assert str(exc)
     else:  # what passes validation is usable

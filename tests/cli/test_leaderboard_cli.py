@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from specxai_bench.cli import build_parser, main
-from specxai_bench.results import ResultRow, ResultStore
+from specxai_bench.results.store import ResultRow, ResultStore
 
 
 def small_store(path: Path, task: str, model: str, run: str, checkpoint: str = "",
                 labels: tuple[str, str] = ("aa", "s")) -> str:
     """Two speakers, two methods plus the baselines, one metric; a model whose checkpoint is gone."""
-    rows = [ResultRow(task, model, method, "{}", "f0_band_lift@below700hz", 1, f"s{s}/x_{j}",
+    rows = [ResultRow(task, model, "true", method, "{}", "f0_band_lift@below700hz", 1, f"s{s}/x_{j}",
                       labels[j % 2], f"s{s}", j % 2, 1.0 + 0.1 * j + 0.05 * s + (method == "cam"), None, run)
             for method in ("cam", "input_energy", "uniform", "random") for s in range(3) for j in range(4)]
     with ResultStore(path) as store:
@@ -19,7 +19,9 @@ def small_store(path: Path, task: str, model: str, run: str, checkpoint: str = "
         store.write_model(task, model, {"arch": "resnet18", "image_size": 64, "profile": "smoke", "device": "cpu",
                                         "test_accuracy": 0.9, "n_test": 12, "checkpoint": checkpoint,
                                         "config": {"corpus": "c", "seed": 0}, "config_hash": model})
-        store.write_manifest(run, {"created": "2026-01-01T00:00:00+0000", "command": "specxai-bench run x",
+        config = {"methods": ["cam"], "metrics": ["f0_band_lift"], "tasks": [task], "profile": "smoke"}
+        store.write_manifest(run, {"run": run, "created": "2026-01-01T00:00:00+0000", "command": "specxai-bench run x",
+                                   "config": config,
                                    "profile": {"name": "smoke", "arch": "resnet18", "image_size": 64},
                                    "corpus": {"name": "synthetic", "fingerprint": "c"}, "versions": {}})
     return str(path)
@@ -53,7 +55,8 @@ def test_report_without_checkpoint_keeps_tables_and_says_why(tmp_path, capsys):
     out = tmp_path / "rep"
     assert main(["report", "--results", store, "--out", str(out), "--n-resamples", "500"]) == 0
     page = (out / "report.md").read_text()
-    assert "gone.pt is gone" in page and "| cam |" in page and (out / "tables" / "voicing.tex").is_file()
+    assert "no checkpoint" in page and "recreate it with `specxai-bench run --methods cam --metrics f0_band_lift --tasks voicing --profile smoke`" in page
+    assert "| cam |" in page and (out / "tables" / "voicing.tex").is_file()
     assert not (out / "figures").exists()
 
 
@@ -70,7 +73,7 @@ def test_study_tasks_render_like_the_papers(tmp_path, capsys):
     rep = tmp_path / "rep"
     assert main(["report", "--results", a, "--out", str(rep), "--n-resamples", "500"]) == 0
     page = (rep / "report.md").read_text()
-    assert "gone.pt is gone" in page and "not registered" not in page
+    assert "no checkpoint" in page and "not registered" not in page
     capsys.readouterr()
     assert main(["list", "tasks", "vowel5-*"]) == 0
     listed = capsys.readouterr().out

@@ -9,7 +9,6 @@ import pytest
 
 from specxai_bench.cli import build_parser, main
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # 32-px images
 
 

@@ -2,11 +2,17 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from specxai_bench.corpora.aligned import (
-    SKIP_IGNORED, SKIP_NO_ALIGNMENT, SKIP_NOT_SELECTED, SKIP_SHORT, SKIP_UNKNOWN, LoadReport, load_aligned_folder,
+from specxai_bench.data.corpora.aligned import (
+    SKIP_IGNORED,
+    SKIP_NO_ALIGNMENT,
+    SKIP_NOT_SELECTED,
+    SKIP_SHORT,
+    SKIP_UNKNOWN,
+    LoadReport,
+    load_aligned_folder,
 )
-from specxai_bench.corpora.intervals import Interval
-from specxai_bench.corpora.textgrid import write_textgrid
+from specxai_bench.data.corpora.intervals import Interval
+from specxai_bench.data.corpora.textgrid import write_textgrid
 from specxai_bench.errors import ConfigError, DataError
 
 
@@ -170,7 +176,7 @@ def test_praat_tracks_are_measured_per_utterance_and_cached(timit_tree, tmp_path
     assert np.nanmedian(aa.tracks.formants[:, 0]) == pytest.approx(700, rel=0.1)
     assert len(list(cache.glob("*.npz"))) == 2  # one per utterance, not per segment
 
-    import specxai_bench.phonetics as phonetics
+    import specxai_bench.data.phonetics as phonetics
 
     monkeypatch.setattr(phonetics, "_measure", lambda *a, **k: pytest.fail("cache not used"))
     again, _ = load_aligned_folder(timit_tree, cache_dir=cache)

@@ -6,9 +6,9 @@ import pytest
 from parselmouth.praat import call
 
 from specxai_bench.cli import corpus as corpus_cli
-from specxai_bench.corpora.aligned import load_aligned_folder
-from specxai_bench.corpora.base import Corpus, Segment, Tracks
-from specxai_bench.corpora.export import export_corpus
+from specxai_bench.data.corpora.aligned import load_aligned_folder
+from specxai_bench.data.corpora.base import Corpus, Segment, Tracks
+from specxai_bench.data.corpora.export import export_corpus
 from specxai_bench.errors import ConfigError, DataError
 
 SR = 16000
@@ -61,7 +61,7 @@ def test_round_trip_through_load_aligned_folder(tmp_path, corpus):
 
 
 def test_round_trip_of_the_synthetic_corpus(tmp_path):
-    synthetic = pytest.importorskip("specxai_bench.corpora.synthetic")
+    synthetic = pytest.importorskip("specxai_bench.data.corpora.synthetic")
     corpus = synthetic.synthesize(synthetic.SyntheticConfig(speakers_per_group=1, vowel_tokens=1, consonant_tokens=1))
     back, _ = load_aligned_folder(export_corpus(corpus, tmp_path / "syn"), sample_rate=corpus.segments[0].sample_rate,
                                   measure_tracks=False)
@@ -106,7 +106,7 @@ def _cli(*argv):
 
 
 def test_cli_export_and_stats(tmp_path, corpus, capsys, monkeypatch):
-    synthetic = pytest.importorskip("specxai_bench.corpora.synthetic")
+    synthetic = pytest.importorskip("specxai_bench.data.corpora.synthetic")
     seeds = []
     monkeypatch.setattr(synthetic, "synthesize", lambda cfg, progress=False: seeds.append(cfg.seed) or corpus)
     assert _cli("corpus", "export", str(tmp_path / "exp"), "--seed", "3") == 0

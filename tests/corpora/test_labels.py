@@ -1,7 +1,13 @@
 import pytest
 
-from specxai_bench.corpora.labels import (
-    ARPABET, IGNORED, TIMIT_MAP, LabelCounts, check_label_set, count_labels, normalise_label,
+from specxai_bench.data.corpora.labels import (
+    ARPABET,
+    IGNORED,
+    TIMIT_MAP,
+    LabelCounts,
+    check_label_set,
+    count_labels,
+    normalise_label,
 )
 from specxai_bench.errors import ConfigError
 

@@ -1,8 +1,8 @@
 import pytest
 
-from specxai_bench.corpora.intervals import Interval
-from specxai_bench.corpora.ljspeech import SKIP_NOT_ALIGNED, load_ljspeech
-from specxai_bench.corpora.textgrid import write_textgrid
+from specxai_bench.data.corpora.intervals import Interval
+from specxai_bench.data.corpora.ljspeech import SKIP_NOT_ALIGNED, load_ljspeech
+from specxai_bench.data.corpora.textgrid import write_textgrid
 from specxai_bench.errors import ConfigError, DataError
 
 CLIPS = ("LJ001-0001", "LJ001-0002", "LJ001-0003")

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from specxai_bench.corpora.intervals import Interval
-from specxai_bench.corpora.phn import parse_phn, read_phn, write_phn
+from specxai_bench.data.corpora.intervals import Interval
+from specxai_bench.data.corpora.phn import parse_phn, read_phn, write_phn
 from specxai_bench.errors import DataError
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
-from specxai_bench.corpora.synthetic import SyntheticConfig, synthesize
-from specxai_bench.corpora.targets import VOICED_FRICATIVES, VOWELS
+from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
+from specxai_bench.data.corpora.targets import VOICED_FRICATIVES, VOWELS
 
 
 def test_deterministic_for_a_seed():

@@ -4,8 +4,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parselmouth.praat import call
 
-from specxai_bench.corpora.intervals import Interval
-from specxai_bench.corpora.textgrid import parse_textgrid, read_phones, read_textgrid, select_tier, write_textgrid
+from specxai_bench.data.corpora.intervals import Interval
+from specxai_bench.data.corpora.textgrid import (
+    parse_textgrid,
+    read_phones,
+    read_textgrid,
+    select_tier,
+    write_textgrid,
+)
 from specxai_bench.errors import DataError
 
 SHORT = '''File type = "ooTextFile"

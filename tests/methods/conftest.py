@@ -12,7 +12,7 @@ from typing import Iterator
 import pytest
 import torch
 
-from specxai_bench.models import SpectrogramClassifier
+from specxai_bench.model.classifier import SpectrogramClassifier
 
 
 def tiny_model(arch: str = "resnet18", num_classes: int = 3, seed: int = 0) -> SpectrogramClassifier:

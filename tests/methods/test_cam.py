@@ -14,7 +14,8 @@ import torch
 from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from specxai_bench.methods import METHODS, cam as cam_module
+from specxai_bench.methods import METHODS
+from specxai_bench.methods import cam as cam_module
 from specxai_bench.methods.base import upsample
 
 from .conftest import tiny_images, tiny_model

@@ -8,7 +8,7 @@ from pytorch_grad_cam import GradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from specxai_bench.methods import METHODS
-from specxai_bench.models import SpectrogramClassifier, layer_by_name
+from specxai_bench.model.classifier import SpectrogramClassifier, layer_by_name
 
 from .conftest import tiny_images, tiny_model
 

@@ -12,8 +12,8 @@ import pytest
 import torch
 from torch import nn
 
+from specxai_bench.data.spectrogram import FrequencyAxis
 from specxai_bench.metrics import ScoringBatch
-from specxai_bench.spectrogram import FrequencyAxis
 
 
 class LowBandModel(nn.Module):

@@ -12,7 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from specxai_bench.metrics.faithfulness import BandDeletion, BandDeletionGain, deletion_curves
+from specxai_bench.metrics.faithfulness import (
+    BandDeletion,
+    BandDeletionGain,
+    deletion_curves,
+)
 
 K, H = 4, 16
 

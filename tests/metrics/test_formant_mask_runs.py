@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from specxai_bench.data.spectrogram import FrequencyAxis
 from specxai_bench.metrics.masks import formant_half_width, formant_mask
-from specxai_bench.spectrogram import FrequencyAxis
 
 
 def dense(formants, axis, which=(1, 2, 3), min_hz=100.0, rel=0.1):

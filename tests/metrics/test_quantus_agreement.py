@@ -12,10 +12,11 @@ import torch
 
 pytest.importorskip("quantus")
 
-from specxai_bench.metrics import ScoringBatch, quantus_adapters as q  # noqa: E402
+from specxai_bench.data.spectrogram import FrequencyAxis  # noqa: E402
+from specxai_bench.metrics import ScoringBatch  # noqa: E402
+from specxai_bench.metrics import quantus_adapters as q
 from specxai_bench.metrics.complexity import Sparseness  # noqa: E402
 from specxai_bench.metrics.linguistic import FormantBandMass, FormantPointingGame  # noqa: E402
-from specxai_bench.spectrogram import FrequencyAxis  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,11 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
+from specxai_bench.data.spectrogram import FrequencyAxis
 from specxai_bench.methods import METHODS
 from specxai_bench.metrics import METRICS, ScoringBatch
 from specxai_bench.metrics.randomisation import randomised_copy, spearman_rows
-from specxai_bench.models import SpectrogramClassifier
-from specxai_bench.spectrogram import FrequencyAxis
+from specxai_bench.model.classifier import SpectrogramClassifier
 
 
 def test_spearman_rows_matches_scipy_and_nan_for_constant():

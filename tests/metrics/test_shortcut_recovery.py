@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from specxai_bench.data.spectrogram import FrequencyAxis, SpectrogramConfig
+from specxai_bench.data.tasks import get_task
 from specxai_bench.metrics import METRICS
 from specxai_bench.metrics.masks import planted_band_rows
-from specxai_bench.spectrogram import FrequencyAxis, SpectrogramConfig
-from specxai_bench.tasks import get_task
 
 SR = METRICS.get("shortcut_recovery")
 LIFT = METRICS.get("shortcut_recovery_lift")

@@ -1,0 +1,133 @@
+"""Write a Corpus as an aligned corpus on disk: 16-bit wav + .PHN + .TextGrid per utterance.
+
+Layout: ``OUT/<speaker>/<utterance>.{wav,PHN,TextGrid}`` plus ``OUT/speakers.csv`` (speaker,
+group), which :func:`.aligned.load_aligned_folder` reads back. This is how the real-corpus
+readers are tested against the synthetic corpus, and how it is shared with other tools (Praat).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import warnings
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from ...errors import ConfigError, DataError
+from .aligned import GROUPS
+from .base import Corpus, Segment
+from .intervals import Interval
+from .phn import write_phn
+from .textgrid import write_textgrid
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def export_corpus(corpus: Corpus, out_dir: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``corpus`` under ``out_dir`` atomically (temp folder, then rename); returns the folder.
+
+    Segments of one utterance are placed at their ``start`` (silence fills gaps). An existing
+    non-empty ``out_dir`` is replaced only with ``overwrite=True``.
+    """
+    out = Path(out_dir)
+    if out.exists() and not (out.is_dir() and (overwrite or not any(out.iterdir()))):
+        raise ConfigError(f"{out}: exists and is not an empty folder: choose another folder or pass overwrite")
+    if not corpus.segments:
+        raise DataError(f"corpus {corpus.name!r} has no segments: nothing to export")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        groups = _write_utterances(corpus, tmp)
+        rows = "".join(f"{spk},{grp}\n" for spk, grp in sorted(groups.items()))
+        (tmp / "speakers.csv").write_text("speaker,group\n" + rows, encoding="utf-8")
+        _swap_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def utterance_file_stem(utterance: str, speaker: str) -> str:
+    """File stem for an utterance inside its speaker folder (``m01/iy_00`` -> ``iy_00``)."""
+    parts = [p for p in utterance.split("/") if p]
+    if len(parts) > 1 and parts[0] == speaker:
+        parts = parts[1:]
+    return _SAFE.sub("_", "-".join(parts)) or "utterance"
+
+
+def _write_utterances(corpus: Corpus, folder: Path) -> dict[str, str]:
+    """Write every utterance; returns speaker -> group."""
+    by_utt: dict[str, list[Segment]] = defaultdict(list)
+    for seg in corpus.segments:
+        by_utt[seg.utterance].append(seg)
+    groups: dict[str, str] = {}
+    written: dict[Path, str] = {}
+    clipped = 0
+    for utt, segs in by_utt.items():
+        segs.sort(key=lambda s: s.start)
+        first = segs[0]
+        _check_speaker(first, groups)
+        for s in segs[1:]:
+            if (s.speaker, s.group, s.sample_rate) != (first.speaker, first.group, first.sample_rate):
+                raise DataError(f"utterance {utt!r}: segments {first.id!r} and {s.id!r} differ in speaker, group "
+                                "or sample rate: one utterance is one recording of one speaker")
+        stem = folder / first.speaker / utterance_file_stem(utt, first.speaker)
+        if stem in written:
+            raise DataError(f"utterances {written[stem]!r} and {utt!r} map to the same file {stem.name!r}: "
+                            "rename one of them")
+        written[stem] = utt
+        audio, intervals = _assemble(utt, segs)
+        clipped += int(np.count_nonzero(np.abs(audio) > 1.0))
+        stem.parent.mkdir(exist_ok=True)
+        sr = first.sample_rate
+        sf.write(str(stem.with_suffix(".wav")), audio, sr, subtype="PCM_16")
+        write_phn(stem.with_suffix(".PHN"), intervals, sr)
+        write_textgrid(stem.with_suffix(".TextGrid"), {"phones": intervals}, xmax=len(audio) / sr)
+    if clipped:
+        warnings.warn(f"corpus {corpus.name!r}: {clipped} samples beyond [-1, 1] were clipped in the 16-bit wavs",
+                      stacklevel=3)
+    return groups
+
+
+def _assemble(utt: str, segs: list[Segment]) -> tuple[np.ndarray, list[Interval]]:
+    """The utterance's audio (segments at their starts, zeros between) and its intervals."""
+    sr = segs[0].sample_rate
+    starts = np.array([round(s.start * sr) for s in segs])
+    ends = starts + np.array([len(s.audio) for s in segs])
+    for i in np.flatnonzero(starts[1:] < ends[:-1]):
+        raise DataError(f"utterance {utt!r}: segment {segs[i + 1].id!r} starts before {segs[i].id!r} ends: "
+                        "segments of one utterance must not overlap")
+    if starts.min() < 0:
+        raise DataError(f"utterance {utt!r}: a segment has a negative start: fix the corpus")
+    audio = np.zeros(int(ends.max()), dtype=np.float32)
+    for s, a, b in zip(segs, starts, ends):
+        audio[a:b] = s.audio
+    intervals = [Interval(int(a) / sr, int(b) / sr, s.label) for s, a, b in zip(segs, starts, ends) if b > a]
+    return audio, intervals
+
+
+def _check_speaker(seg: Segment, groups: dict[str, str]) -> None:
+    if not seg.speaker or seg.speaker.startswith(".") or _SAFE.search(seg.speaker):
+        raise DataError(f"speaker id {seg.speaker!r} (segment {seg.id!r}) cannot be a folder name: "
+                        "use letters, digits, '_', '-' or '.'")
+    if seg.group not in GROUPS:
+        raise DataError(f"segment {seg.id!r}: group {seg.group!r} is not one of {GROUPS}: fix the corpus")
+    if groups.setdefault(seg.speaker, seg.group) != seg.group:
+        raise DataError(f"speaker {seg.speaker!r} is in two groups ({groups[seg.speaker]!r}, {seg.group!r}): "
+                        "fix the corpus")
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Rename ``tmp`` to ``out``; an existing ``out`` is moved aside first and removed after."""
+    if not out.exists():
+        os.rename(tmp, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    os.rename(out, old / out.name)
+    os.rename(tmp, out)
+    shutil.rmtree(old, ignore_errors=True)

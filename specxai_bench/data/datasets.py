@@ -1,0 +1,86 @@
+"""Task datasets: spectrogram images, labels and tracks on the image's time columns, per split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+from ..runtime.progress import progress_bar
+from .corpora.base import Corpus, Segment
+from .shortcut import plant
+from .spectrogram import FrequencyAxis, SpectrogramConfig, spectrogram_image
+from .splits import SPLITS, select_segments
+from .tasks import Task
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """One split of one task: everything the model, methods and metrics need, nothing else."""
+
+    images: torch.Tensor  # [N, 1, H, W] float32 in [0, 1]
+    targets: torch.Tensor  # [N] class index (the true class)
+    ids: tuple[str, ...]
+    labels: tuple[str, ...]  # phone label of each segment
+    speakers: tuple[str, ...]
+    groups: tuple[str, ...]
+    f0: np.ndarray  # [N, W] Hz, NaN where unvoiced
+    formants: np.ndarray  # [N, W, 3] Hz, NaN where undefined
+    axis: FrequencyAxis
+    # shortcut task: [N, 2] (centre, width) Hz of the band planted in each sample's audio; None for other tasks
+    bands: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def subset(self, index: np.ndarray | list[int]) -> "TaskData":
+        idx = np.asarray(index, dtype=np.int64)
+        pick = lambda seq: tuple(seq[i] for i in idx)  # noqa: E731
+        return TaskData(self.images[idx], self.targets[idx], pick(self.ids), pick(self.labels),
+                        pick(self.speakers), pick(self.groups), self.f0[idx], self.formants[idx], self.axis,
+                        None if self.bands is None else self.bands[idx])
+
+
+def spectrogram_config(task: Task, image_size: int) -> SpectrogramConfig:
+    return SpectrogramConfig(image_size=image_size, fmax=task.fmax)
+
+
+def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, progress: bool = True,
+                    selected: dict[str, list[tuple[Segment, int]]] | None = None) -> dict[str, TaskData]:
+    """Images and aligned tracks for each split of ``task`` (balanced, split by speaker).
+
+    A shortcut task plants each segment's class band in its audio first (shortcut.plant, seeded).
+    """
+    cfg = spectrogram_config(task, image_size)
+    selected = selected if selected is not None else select_segments(task, corpus, seed)
+    out = {}
+    for split in SPLITS:
+        items = selected[split]
+        images, f0, fm = [], [], []
+        axis = None
+        # one BLAS thread: these matmuls are tiny, and BLAS threads spinning beside torch's made
+        # them 2-20x slower (benchmarks/pipeline_speed.py)
+        with threadpool_limits(limits=1, user_api="blas"):
+            for seg, c in progress_bar(items, desc=f"{task.name} {split} spectrograms", unit="img",
+                                       enabled=progress):
+                planted = seg if task.shortcut is None else plant(seg, task.shortcut, c, seed)
+                img, axis = spectrogram_image(planted, cfg)
+                tracks = seg.tracks.resample(image_size, seg.duration)
+                images.append(img)
+                f0.append(tracks.f0)
+                fm.append(tracks.formants)
+        if axis is None:
+            axis = cfg.axis(corpus.segments[0].sample_rate)
+        n, w = len(items), image_size
+        out[split] = TaskData(
+            images=torch.from_numpy(np.stack(images)[:, None] if images else np.zeros((0, 1, w, w), np.float32)),
+            targets=torch.tensor([c for _, c in items], dtype=torch.long),
+            ids=tuple(s.id for s, _ in items), labels=tuple(s.label for s, _ in items),
+            speakers=tuple(s.speaker for s, _ in items), groups=tuple(s.group for s, _ in items),
+            f0=np.stack(f0) if f0 else np.zeros((n, w)), formants=np.stack(fm) if fm else np.zeros((n, w, 3)),
+            axis=axis,
+            bands=None if task.shortcut is None else task.shortcut.bands(np.array([c for _, c in items])),
+        )
+    return out

@@ -1,0 +1,31 @@
+"""Predictions and accuracy of a trained model on a split (sharded across ranks under torchrun)."""
+
+from __future__ import annotations
+
+import torch
+
+from ..data.datasets import TaskData
+from ..runtime import distributed, gpu
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, images: torch.Tensor, device: str, batch_size: int) -> torch.Tensor:
+    model.eval()
+    out = []
+    for i in range(0, len(images), batch_size):
+        with gpu.autocast(device):
+            out.append(model(gpu.to_device(images[i:i + batch_size], device)).argmax(1).cpu())
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.long)
+
+
+def accuracy(model: torch.nn.Module, data: TaskData, device: str, batch_size: int) -> float:
+    if len(data) == 0:
+        return float("nan")
+    env = distributed.current()
+    if env.active:  # each rank predicts its share of the batches; the counts are summed
+        correct = 0
+        for i in distributed.shard(range(0, len(data), batch_size), env):
+            pred = predict(model, data.images[i:i + batch_size], device, batch_size)
+            correct += int((pred == data.targets[i:i + batch_size]).sum())
+        return distributed.all_sum(correct, env) / len(data)
+    return float((predict(model, data.images, device, batch_size) == data.targets).float().mean())

@@ -1,0 +1,90 @@
+"""Run profiles: how big the corpus is and how the models are trained.
+
+``paper`` is the study's ResNet-101 configuration (for GPUs); ``cpu`` is what trains the three
+models to the accuracy target within the time budget on two cores; ``smoke`` runs in seconds for
+tests. ``auto`` picks ``paper`` when CUDA is available and ``cpu`` otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from ..data.corpora.synthetic import SyntheticConfig
+from ..errors import ConfigError, UnknownNameError
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    arch: str
+    image_size: int
+    epochs: int
+    batch_size: int
+    lr: float
+    corpus: SyntheticConfig
+    patience: int = 0  # early stopping on validation accuracy; 0 = train all epochs
+    max_lr_schedule: bool = True  # one-cycle learning-rate schedule
+    eval_batch_size: int = 32
+    description: str = ""
+
+    def with_overrides(self, *, arch: str | None = None, image_size: int | None = None,
+                       epochs: int | None = None, speakers_per_group: int | None = None) -> "Profile":
+        """This profile with the given fields replaced (None: keep); a value below its minimum is a ConfigError."""
+        check_size_overrides(epochs=epochs, image_size=image_size, speakers_per_group=speakers_per_group)
+        kw = {k: v for k, v in {"arch": arch, "image_size": image_size, "epochs": epochs}.items() if v is not None}
+        if speakers_per_group is not None:
+            kw["corpus"] = replace(self.corpus, speakers_per_group=speakers_per_group)
+        return replace(self, **kw) if kw else self
+
+
+# Reduced-size runs (`run` and `study` on two cores) may override these profile fields; the smallest
+# value each accepts: ResNets downsample by 32, and a speaker split needs 3 speakers per group.
+SIZE_OVERRIDES: dict[str, int] = {"epochs": 1, "image_size": 32, "speakers_per_group": 3}
+
+
+def check_size_overrides(**values: int | None) -> None:
+    """Raise ConfigError, naming the option, for an override below its minimum (None = not given)."""
+    for name, value in values.items():
+        least = SIZE_OVERRIDES[name]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+            raise ConfigError(f"--{name.replace('_', '-')} must be an integer of at least {least}, got {value!r}")
+
+
+PROFILES: dict[str, Profile] = {
+    p.name: p
+    for p in (
+        Profile("smoke", arch="resnet18", image_size=64, epochs=2, batch_size=16, lr=1e-3,
+                corpus=SyntheticConfig(speakers_per_group=3, vowel_tokens=2, consonant_tokens=1),
+                description="seconds, for tests: tiny corpus, 64 px, accuracy meaningless"),
+        Profile("cpu", arch="resnet18", image_size=224, epochs=4, batch_size=32, lr=2e-3,
+                corpus=SyntheticConfig(speakers_per_group=12, vowel_tokens=6, consonant_tokens=2),
+                description="two CPU cores: ResNet-18 at 224 px (7x7 CAM grid as in the study)"),
+        Profile("paper", arch="resnet101", image_size=224, epochs=30, batch_size=32, lr=1e-4,
+                corpus=SyntheticConfig(speakers_per_group=40, vowel_tokens=20, consonant_tokens=6),
+                patience=5, max_lr_schedule=False,
+                description="the study's settings: ResNet-101, 224 px, Adam lr 1e-4, batch 32, early stopping"),
+    )
+}
+
+
+def resolve_profile(name: str, device: str) -> Profile:
+    """``auto`` -> ``paper`` on CUDA, else ``cpu``."""
+    if name == "auto":
+        name = "paper" if device.startswith("cuda") else "cpu"
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise UnknownNameError(
+            f"unknown profile {name!r}. Known profiles: auto, {', '.join(PROFILES)}") from None
+
+
+def resolve_device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError("--device cuda was asked for but CUDA is not available here; use --device cpu or auto")
+    if name != "cpu" and not name.startswith("cuda"):
+        raise UnknownNameError(f"unknown device {name!r}; use auto, cpu or cuda")
+    return name

@@ -1,0 +1,204 @@
+"""Boards: stored per-sample rows from one or more stores -> aggregated cells for the renderers.
+
+Tables are made only from the rows (never recomputed) and the same rows give the same bytes:
+fixed float formats, stable sort orders, dates taken from the run manifests, a seeded bootstrap
+(:mod:`.aggregate`). A `run` prints a board scoped to its own samples; `leaderboard` renders the
+whole stores. Every file is written with :func:`specxai_bench.io.atomic_write_files`, so an
+interrupted regeneration leaves the previous files whole. docs/leaderboards.md describes the output.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from ..errors import ConfigError
+from ..io import atomic_write_files
+from .aggregate import (
+    CELL,
+    BoardConfig,
+    add_ranks,
+    is_baseline,
+    is_sanity_metric,
+    sanity_flags,
+    summarise,
+)
+from .store import KEY, ResultStore
+
+
+class Entry(NamedTuple):
+    """One row of a board's main table: a method with its options, under one target mode."""
+
+    method: str
+    options: str
+    target_mode: str
+
+
+# a run's scope: (task, model, target mode) -> the sample ids its tables cover
+Scope = dict[tuple[str, str, str], set[str]]
+
+
+@dataclass
+class Sources:
+    """The merged contents of the stores given, in the order given."""
+
+    paths: list[str]
+    rows: pd.DataFrame
+    models: dict[tuple[str, str], dict[str, Any]]
+    manifests: dict[str, dict[str, Any]]
+    timings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    notes: list[str] = field(default_factory=list)
+
+
+def load_stores(paths: list[str | Path]) -> Sources:
+    """Read and merge stores; a key present in several stores counts once (the first store wins)."""
+    frames, timings, models, manifests, notes = [], [], {}, {}, []
+    for p in paths:
+        if not Path(p).is_file():
+            raise ConfigError(f"results store {p} does not exist; give the results.sqlite a run wrote")
+        with ResultStore(Path(p)) as store:
+            frames.append(store.rows_frame().assign(store=str(p)))
+            timings.append(store.timings_frame())
+            mf = store.models_frame()
+            for task, model, meta in zip(mf["task"], mf["model"], mf["meta"]):
+                models.setdefault((task, model), json.loads(meta))
+            for run, man in store.manifests().items():
+                manifests.setdefault(run, {**man, "_store": str(p)})
+    rows = pd.concat(frames, ignore_index=True)
+    if rows.empty:
+        raise ConfigError(f"no result rows in {', '.join(map(str, paths))}; run `specxai-bench run` first")
+    key = list(KEY)
+    dup = rows.duplicated(key, keep="first")
+    if dup.any():
+        differ = rows.groupby(key)["value"].nunique(dropna=False).gt(1).sum()
+        notes.append(f"{int(dup.sum())} row(s) found in more than one store were counted once (first store "
+                     f"given wins); {int(differ)} of them had differing values")
+    rows = rows[~dup].sort_values(key, kind="stable").reset_index(drop=True)
+    rows["true_class"] = [true_class(t, lab, tg, mode)
+                          for t, lab, tg, mode in zip(rows["task"], rows["label"], rows["target"], rows["target_mode"])]
+    return Sources([str(p) for p in paths], rows, models, manifests, pd.concat(timings, ignore_index=True), notes)
+
+
+def true_class(task: str, label: str, target: int | None = None, target_mode: str | None = None) -> str:
+    """The sample's true class from its phone label (the label itself for a task not registered here).
+
+    On the shortcut task the class is dealt independently of the label, so only the attributed
+    target tells it, and only in runs that attributed the true class ("unknown" otherwise).
+    """
+    from ..data.tasks import ALL_TASKS
+
+    t = ALL_TASKS.get(task)
+    if t is None:
+        return label
+    if t.shortcut is not None:
+        ok = target_mode == "true" and target is not None and 0 <= int(target) < len(t.classes)
+        return t.classes[int(target)] if ok else "unknown"
+    return t.label_map.get(label, label)
+
+
+def class_order(task: str, present: list[str]) -> list[str]:
+    from ..data.tasks import ALL_TASKS
+
+    known = list(ALL_TASKS[task].classes) if task in ALL_TASKS else []
+    return [c for c in known if c in present] + sorted(c for c in present if c not in known)
+
+
+@dataclass
+class Board:
+    """Everything the renderers need: aggregated cells plus the sources' metadata."""
+
+    sources: Sources
+    cfg: BoardConfig
+    command: str
+    overall: pd.DataFrame
+    by_class: pd.DataFrame
+
+    def tasks(self) -> list[str]:
+        """Registered tasks in their registry order (the paper's, then the study's), then any others by name."""
+        from ..data.tasks import ALL_TASKS
+
+        present = set(self.overall["task"])
+        return [t for t in ALL_TASKS if t in present] + sorted(present - set(ALL_TASKS))
+
+    def models(self, task: str) -> list[str]:
+        return sorted(self.overall.loc[self.overall["task"] == task, "model"].unique())
+
+    def metrics(self, task: str) -> list[tuple[str, int]]:
+        part = self.overall[self.overall["task"] == task]
+        return sorted({(m, int(v)) for m, v in zip(part["metric"], part["metric_version"])})
+
+    def has_sanity(self, task: str) -> bool:
+        return any(is_sanity_metric(m) for m, _ in self.metrics(task))
+
+    def entries(self, task: str, model: str) -> list[Entry]:
+        """The table's rows in order: contenders by name, then the baselines in their registration order."""
+        from ..methods import METHODS
+
+        part = self.overall[(self.overall["task"] == task) & (self.overall["model"] == model)]
+        have = sorted({Entry(m, o, t) for m, o, t in zip(part["method"], part["method_options"], part["target_mode"])},
+                      key=lambda e: (e.target_mode != "true", e.target_mode, e.method, e.options))
+        order = {name: i for i, name in enumerate(METHODS.registered())}
+        contenders = [e for e in have if not is_baseline(e.method)]
+        base = sorted((e for e in have if is_baseline(e.method)), key=lambda e: order.get(e.method, len(order)))
+        return contenders + base
+
+    def target_modes(self, task: str, model: str) -> list[str]:
+        return sorted({e.target_mode for e in self.entries(task, model)})
+
+    def runs(self, task: str | None = None) -> list[str]:
+        rows = self.sources.rows
+        return sorted((rows if task is None else rows[rows["task"] == task])["run"].unique())
+
+
+def build_board(paths: list[str | Path], cfg: BoardConfig = BoardConfig(), command: str | None = None, *,
+                scope: Scope | None = None, metrics: set[str] | None = None, methods: list[str] | None = None
+                ) -> Board:
+    """Load, merge and aggregate: overall cells (ranked, sanity-flagged) and per-class cells.
+
+    ``scope``, ``metrics`` and ``methods`` restrict the rows to one run's samples, metric ids and
+    method names (what `run` prints: its own grid, whichever run computed the stored rows).
+    """
+    src = load_stores(paths)
+    src.rows = restrict(src.rows, scope, metrics, methods)
+    if src.rows.empty:
+        raise ConfigError(f"no result rows for this selection in {', '.join(map(str, paths))}")
+    overall = add_ranks(summarise(src.rows, CELL, cfg))
+    overall["sanity"] = sanity_flags(overall, cfg)
+    by_class = summarise(src.rows, CELL + ["true_class"], cfg)
+    return Board(src, cfg, command or default_command(src.paths, None, cfg), overall, by_class)
+
+
+def restrict(rows: pd.DataFrame, scope: Scope | None, metrics: set[str] | None, methods: list[str] | None
+             ) -> pd.DataFrame:
+    if scope is not None:
+        keys = zip(rows["task"], rows["model"], rows["target_mode"], rows["sample"])
+        rows = rows[[s in scope.get((t, m, mode), ()) for t, m, mode, s in keys]]
+    if metrics is not None:
+        rows = rows[rows["metric"].isin(metrics)]
+    if methods is not None:
+        rows = rows[rows["method"].isin(methods)]
+    return rows.reset_index(drop=True)
+
+
+def default_command(paths: list[str], out: str | Path | None, cfg: BoardConfig) -> str:
+    """The command line that regenerates these tables (options shown only where not default)."""
+    parts = ["specxai-bench leaderboard --results", *paths] + ([f"--out {out}"] if out is not None else [])
+    base = BoardConfig()
+    for flag, attr in (("--n-resamples", "n_resamples"), ("--seed", "seed"),
+                       ("--sanity-threshold", "sanity_threshold")):
+        if getattr(cfg, attr) != getattr(base, attr):
+            parts.append(f"{flag} {getattr(cfg, attr)}")
+    return " ".join(parts)
+
+
+def regenerate(paths: list[str | Path], out: str | Path, cfg: BoardConfig = BoardConfig(),
+               command: str | None = None) -> list[Path]:
+    """`specxai-bench leaderboard`: all tables for the stores, written atomically into ``out``."""
+    from .render import render_all
+
+    board = build_board(paths, cfg, command or default_command([str(p) for p in paths], out, cfg))
+    return atomic_write_files({Path(out) / name: text for name, text in render_all(board).items()})
