@@ -9,8 +9,9 @@ before any work starts; :meth:`RunConfig.command` prints the command line that a
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from dataclasses import asdict, dataclass, field, fields, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ class RunConfig:
             else:
                 text = ",".join(value) if isinstance(value, tuple) else f"{value:g}" if isinstance(value, float) \
                     else str(value)
-                parts.append(f"{flag} {text}")
+                parts.append(f"{flag} {shlex.quote(text)}")
         return " ".join(parts)
 
     def identity(self) -> dict[str, Any]:
@@ -132,17 +133,25 @@ def plan(cfg: RunConfig) -> Plan:
         raise ConfigError(f"--call-timeout must be seconds >= 0 (0 = no limit), got {cfg.call_timeout}")
     if cfg.target not in TARGETS:
         raise ConfigError(f"--target must be one of {', '.join(TARGETS)}, got {cfg.target!r}")
-    from .model.checkpoints import load_backbone_weights
-    from .model.classifier import SpectrogramClassifier
-
-    probe = SpectrogramClassifier(profile.arch, 2)  # options that need a model (layers) are checked on it
     if cfg.weights is not None:  # a weights file that is missing or does not fit fails before any work
-        load_backbone_weights(probe, cfg.weights)
+        from .model.checkpoints import load_backbone_weights
+        from .model.classifier import SpectrogramClassifier
+
+        load_backbone_weights(SpectrogramClassifier(profile.arch, 2), cfg.weights)
+    probe = _probe(profile.arch)  # options that need a model (layers) are checked on it
     for spec in methods:
         METHODS.create(spec, probe)
     for spec in metrics:
         METRICS.create(spec)
     return Plan(methods, metrics, tasks, profile, device)
+
+
+@lru_cache(maxsize=2)
+def _probe(arch: str) -> torch.nn.Module:
+    """An untrained model of ``arch`` to check method options against (never trained or changed)."""
+    from .model.classifier import SpectrogramClassifier
+
+    return SpectrogramClassifier(arch, 2).eval()
 
 
 @dataclass

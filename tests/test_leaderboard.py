@@ -14,6 +14,7 @@ from scipy.stats import bootstrap
 from specxai_bench.errors import ConfigError
 from specxai_bench.results import aggregate as agg
 from specxai_bench.results import board as lb
+from specxai_bench.results import leaderboard
 from specxai_bench.results import render as render
 from specxai_bench.results.store import ResultRow, ResultStore
 
@@ -201,13 +202,13 @@ def test_latex_is_structurally_sound(tmp_path):
 def test_regeneration_is_byte_identical(tmp_path):
     store = make_store(tmp_path / "a.sqlite", metrics=(LIFT, HIGH))
     out = tmp_path / "boards"
-    written = lb.regenerate([store], out, FAST)
+    written = leaderboard.regenerate([store], out, FAST)
     assert {p.name for p in written} >= {"index.md", "vowel5.md", "vowel5.tex", "vowel5_by_class.tex",
                                          "leaderboard.csv", "leaderboard_by_class.csv"}
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     for p in out.iterdir():
         p.unlink()
-    lb.regenerate([store], out, FAST)
+    leaderboard.regenerate([store], out, FAST)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
     assert b"2026-01-02T03:04:05+0000" in first["vowel5.md"]  # the manifest's date, not today's
 
@@ -215,7 +216,7 @@ def test_regeneration_is_byte_identical(tmp_path):
 def test_interrupted_write_keeps_the_old_files(tmp_path, monkeypatch):
     store = make_store(tmp_path / "a.sqlite")
     out = tmp_path / "boards"
-    lb.regenerate([store], out, FAST)
+    leaderboard.regenerate([store], out, FAST)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     make_store(store, model="m9", run="r9", seed=3)  # new rows: every table would change
 
@@ -224,14 +225,14 @@ def test_interrupted_write_keeps_the_old_files(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", broken)
     with pytest.raises(OSError, match="disk full"):
-        lb.regenerate([store], out, FAST)
+        leaderboard.regenerate([store], out, FAST)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temp files left either
 
 
 def test_csv_reads_back(tmp_path):
     store = make_store(tmp_path / "a.sqlite", metrics=(LIFT, HIGH))
     out = tmp_path / "boards"
-    lb.regenerate([store], out, FAST)
+    leaderboard.regenerate([store], out, FAST)
     df = pd.read_csv(out / "leaderboard.csv", comment="#")
     assert len(df) == 5 * 2 and set(df["rank"]) <= {1, 2, 3, 4, 5}
     assert (df["ci_low"] <= df["mean"]).all() and (df["mean"] <= df["ci_high"]).all()

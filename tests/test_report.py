@@ -7,7 +7,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from specxai_bench.results.board import BoardConfig, build_board
+from specxai_bench.results.aggregate import BoardConfig
+from specxai_bench.results.board import build_board
 from specxai_bench.results.report import build_report, load_context
 
 FAST = BoardConfig(n_resamples=999)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..results.board import BoardConfig
+    from ..results.aggregate import BoardConfig
 
 
 def add_board_options(p: argparse.ArgumentParser) -> None:
@@ -23,7 +23,7 @@ def add_board_options(p: argparse.ArgumentParser) -> None:
 
 def board_config(args: argparse.Namespace) -> "BoardConfig":
     from ..errors import ConfigError
-    from ..results.board import BoardConfig
+    from ..results.aggregate import BoardConfig
 
     if args.n_resamples < 100:
         raise ConfigError(f"--n-resamples must be at least 100, got {args.n_resamples}")
@@ -41,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def execute(args: argparse.Namespace) -> int:
-    from ..results.board import default_command, regenerate
+    from ..results.board import default_command
+    from ..results.leaderboard import regenerate
 
     cfg = board_config(args)
     written = regenerate(args.results, args.out, cfg, default_command(args.results, args.out, cfg))

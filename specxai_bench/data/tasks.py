@@ -20,7 +20,7 @@ class Task:
     ``fmax`` is the band limit of the spectrogram images (None: Nyquist); ``kind`` says which
     prior applies: ``vowel`` (formants), ``voicing`` (F0 band) or ``shortcut`` (the planted band).
     A task with ``shortcut`` takes its classes from the planted band, not from the label:
-    ``label_map`` then only names the labels it draws on (specxai_bench/shortcut.py).
+    ``label_map`` then only names the labels it draws on (:mod:`.shortcut`, :mod:`.splits`).
     """
 
     name: str

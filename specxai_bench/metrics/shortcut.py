@@ -1,6 +1,6 @@
 """Shortcut recovery: how much positive attribution lands on the band planted in the sample (ground truth).
 
-On the shortcut task (specxai_bench/shortcut.py) each class is marked only by a narrow band of
+On the shortcut task (specxai_bench/data/shortcut.py) each class is marked only by a narrow band of
 noise planted in the audio, so the evidence the model uses is known. With A+ = max(A, 0) and
 S the rows whose centre lies within width / 2 + margin of the sample's band centre (all columns):
 - shortcut recovery SR = sum(A+ * S) / sum(A+);

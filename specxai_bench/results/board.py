@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from ..errors import ConfigError
-from ..io import atomic_write_files
 from .aggregate import (
     CELL,
     BoardConfig,
@@ -193,12 +192,3 @@ def default_command(paths: list[str], out: str | Path | None, cfg: BoardConfig) 
         if getattr(cfg, attr) != getattr(base, attr):
             parts.append(f"{flag} {getattr(cfg, attr)}")
     return " ".join(parts)
-
-
-def regenerate(paths: list[str | Path], out: str | Path, cfg: BoardConfig = BoardConfig(),
-               command: str | None = None) -> list[Path]:
-    """`specxai-bench leaderboard`: all tables for the stores, written atomically into ``out``."""
-    from .render import render_all
-
-    board = build_board(paths, cfg, command or default_command([str(p) for p in paths], out, cfg))
-    return atomic_write_files({Path(out) / name: text for name, text in render_all(board).items()})

@@ -3,21 +3,22 @@ toolkit's own clear error — never another exception."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from specxai_bench.cli import build_parser
+from specxai_bench.cli.run import config_from_args
 from specxai_bench.errors import SpecXAIError
-from specxai_bench.experiment import RunConfig, plan
+from specxai_bench.experiment import plan
 
 OPTIONS = ["--methods", "--metrics", "--tasks", "--corpus", "--profile", "--arch", "--device", "--seed",
            "--target", "--batch-size", "--call-timeout", "--weights"]
 WORDS = st.sampled_from(["cam", "gradcam", "all", "grad*", "x*", "", ",", "cam,,", "vowel5", "voicing", "cuda",
                          "cpu", "auto", "smoke", "paper", "resnet18", "vgg", "aligned:", "synthetic:x", "-1",
-                         "0", "1e9", "nan", "true", "predicted", "ljspeech:a", "🙂", "--", "/dev/null"])
+                         "0", "1e9", "nan", "true", "predicted", "ljspeech:a", "🙂", "--", "/dev/null", "cam@layer=layer3",
+                         "gradcam@layer=", "gradcam@layer=layer2", "@", "x@y", "grid=7x7", "formant_band_lift@formants=1+9",
+                         "integrated_gradients@n_steps=-1", "random@seed=x", "a@b=c,d=e"])
 TOKENS = st.one_of(st.sampled_from(OPTIONS), WORDS, st.text(max_size=12))
 
 
@@ -30,11 +31,8 @@ def test_run_arguments_parse_or_fail_cleanly(argv):
     except SystemExit as exc:
         assert exc.code == 2
         return
-    cfg = RunConfig(methods=tuple(args.methods.split(",")), metrics=tuple(args.metrics.split(",")),
-                    tasks=tuple(args.tasks.split(",")), corpus=args.corpus, profile=args.profile, arch=args.arch,
-                    device=args.device, seed=args.seed, output=Path(args.output), target=args.target,
-                    batch_size=args.batch_size, weights=args.weights, call_timeout=args.call_timeout)
     try:
+        cfg = config_from_args(args)
         plan(cfg)
     except SpecXAIError as exc:
         assert str(exc)
