@@ -22,7 +22,7 @@ from .data.corpora.base import Corpus
 from .data.corpora.loading import load_corpus
 from .data.datasets import TaskData, build_task_data
 from .data.splits import SPLITS, select_segments
-from .data.tasks import Task, get_task, resolve_tasks
+from .data.tasks import Task, resolve_tasks
 from .errors import ConfigError
 from .model.profiles import SIZE_OVERRIDES, Profile, resolve_device, resolve_profile
 from .model.training import train_or_load
@@ -201,9 +201,6 @@ class Experiment:
     @cached_property
     def fingerprint(self) -> str:
         return self.corpus.fingerprint()
-
-    def task(self, name: str) -> Task:
-        return get_task(name)
 
     def selection(self, task: Task) -> dict[str, list]:
         """Split -> [(segment, class)], drawn once per task (checks classes and speakers)."""
