@@ -75,16 +75,9 @@ METRICS: Registry[Metric] = Registry("metric", Metric, "specxai_bench.metrics")
 
 
 def _load_builtins() -> None:
-    from . import (  # noqa: F401  (each registers itself)  # noqa: F401  (Quantus families, opt-in)
-        complexity,
-        faithfulness,
-        faithfulness_correlation,
-        linguistic,
-        randomisation,
-        road,
-        robustness,
-        shortcut,
-    )
+    # each module registers its metrics on import; one that fails to import is reported and skipped
+    METRICS.import_modules(__package__, ("complexity", "faithfulness", "faithfulness_correlation", "linguistic",
+                                         "randomisation", "road", "robustness", "shortcut"))
 
 
 METRICS.set_builtins_loader(_load_builtins)
