@@ -78,16 +78,24 @@ def _run_locked(exp: Experiment) -> RunSummary:
         exp.selection(task)
     stage_seconds: dict[str, float] = {"data": time.time() - t0}
     main_path = out / "results.sqlite"
-    with distributed.main_first(env):
-        if env.is_main:
-            distributed.merge_rank_stores(main_path)  # rows a killed multi-process run left behind
-        store = ResultStore(distributed.rank_store_path(main_path, env.rank))
-        done = ResultStore(main_path) if env.rank else None  # other ranks also skip what the run store holds
+
+    def open_stores() -> tuple[ResultStore, ResultStore | None]:
+        with distributed.main_first(env):
+            if env.is_main:
+                distributed.merge_rank_stores(main_path)  # rows a killed multi-process run left behind
+            store = ResultStore(distributed.rank_store_path(main_path, env.rank))
+            done = ResultStore(main_path) if env.rank else None  # other ranks also skip what the run store holds
+        return store, done
+
+    # an existing store is checked (a damaged one fails) before any work; a new one is created only
+    # once the first task's images are built and checked (bad audio leaves no results file behind)
+    stores = open_stores() if env.active or main_path.exists() else None
     outcomes = []
     for task in tasks:
         t = time.time()
         splits = exp.data(task)
         stage_seconds["data"] += time.time() - t
+        store, done = stores = stores or open_stores()
         t = time.time()
         model, meta = exp.model(task)
         stage_seconds[f"model:{task.name}"] = time.time() - t

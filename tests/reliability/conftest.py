@@ -111,3 +111,23 @@ def output_with_model(trained: Path, tmp_path: Path) -> Path:
     out.mkdir()
     shutil.copytree(trained / "checkpoints", out / "checkpoints")
     return out
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The smoke profile's synthetic corpus written out as an aligned corpus (wav + .PHN + .TextGrid)."""
+    from specxai_bench.data.corpora.export import export_corpus
+    from specxai_bench.data.corpora.synthetic import synthesize
+    from specxai_bench.model.profiles import PROFILES
+
+    return export_corpus(synthesize(PROFILES["smoke"].corpus), tmp_path_factory.mktemp("c") / "aligned")
+
+
+@pytest.fixture
+def corpus_copy(exported: Path, tmp_path: Path) -> Path:
+    """A private copy of ``exported`` with one alignment per utterance (its .PHN files)."""
+    dst = tmp_path / "corpus"
+    shutil.copytree(exported, dst)
+    for grid in dst.rglob("*.TextGrid"):
+        grid.unlink()
+    return dst

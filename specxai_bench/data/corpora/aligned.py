@@ -3,8 +3,9 @@
 Handles TIMIT (``DR1/FCJF0/SA1.WAV``, NIST SPHERE or RIFF, beside ``SA1.PHN``: speaker = folder,
 group from its M/F first letter), MFA output (``.TextGrid`` with a ``phones`` tier), and corpora
 written by :mod:`.export` (speaker folders plus ``speakers.csv``). Skippable problems (unknown
-label, too short) are counted in a :class:`LoadReport`; problems that mean the data is broken
-raise DataError naming the file.
+label, too short, digital silence) are counted in a :class:`LoadReport`; problems that mean the
+data is broken (unreadable audio, a sample rate below 4 kHz, bad alignments) raise DataError
+naming the file.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ SKIP_NOT_SELECTED = "label not selected"
 SKIP_SHORT = "shorter than min_duration"
 SKIP_NO_ALIGNMENT = "audio file without alignment (file)"
 SKIP_DUPLICATE_AUDIO = "duplicate audio of one utterance (file)"
+SKIP_SILENT = "digital silence (no sample differs by more than one 16-bit step)"
+WARN_CANCEL = "channels cancel when mixed down to mono (one is the other inverted?): silent segments skipped"
+
+MIN_SAMPLE_RATE = 4000  # Hz: below this a file's header is wrong (no speech corpus is sampled that low)
+SILENCE_RANGE = 2.0 / 32768  # peak-to-peak range at or below which a stretch of audio is digital silence
 
 _TIMIT_SPEAKER = re.compile(r"^([MF])[A-Z]{3}[0-9]$", re.IGNORECASE)
 
@@ -141,9 +147,13 @@ class UtteranceLoader:
     def load(self, audio_path: Path, alignment_path: Path, *, utterance: str, speaker: str, group: str) -> None:
         """Add the segments of one utterance (its wav and alignment)."""
         opts = self.options
-        audio, native_sr, channels = read_audio(audio_path)
+        data, native_sr = read_channels(audio_path)
+        audio, channels = mix_down(data), data.shape[1]
         if channels > 1:
             self.warnings[f"{channels}-channel audio mixed down to mono"] += 1
+            if is_silent(audio) and not all(is_silent(data[:, c]) for c in range(channels)):
+                self.warnings[WARN_CANCEL] += 1
+        native = audio
         if alignment_path.suffix.lower() == ".phn":
             intervals = read_phn(alignment_path, native_sr, n_samples=len(audio))
         else:
@@ -152,7 +162,7 @@ class UtteranceLoader:
             audio = librosa.resample(audio, orig_sr=native_sr, target_sr=opts.sample_rate)
             self.warnings[f"resampled {native_sr} -> {opts.sample_rate} Hz"] += 1
         self.utterances += 1
-        kept = self._select(intervals, len(audio))
+        kept = [k for k in self._select(intervals, len(audio)) if not self._silent(native, native_sr, k)]
         if not kept:
             return
         sr = opts.sample_rate
@@ -185,6 +195,16 @@ class UtteranceLoader:
             kept.append((index, phone, s0, s1))
         return kept
 
+    def _silent(self, native: np.ndarray, native_sr: int, kept: tuple[int, str, int, int]) -> bool:
+        """Skip (and count) a segment that is digital silence in the file's own samples: its image
+        would be constant (an all-zero segment came out as the loudest possible image)."""
+        _, _, s0, s1 = kept
+        scale = native_sr / self.options.sample_rate
+        if is_silent(native[int(s0 * scale):max(int(np.ceil(s1 * scale)), int(s0 * scale) + 1)]):
+            self.skip(SKIP_SILENT)
+            return True
+        return False
+
     def report(self, source: str) -> LoadReport:
         return LoadReport(
             source=source, utterances=self.utterances, segments=len(self.segments),
@@ -208,6 +228,12 @@ class UtteranceLoader:
 
 def read_audio(path: Path) -> tuple[np.ndarray, int, int]:
     """(mono float32 samples, sample rate, original channel count); DataError if unusable."""
+    data, sr = read_channels(path)
+    return mix_down(data), sr, data.shape[1]
+
+
+def read_channels(path: Path) -> tuple[np.ndarray, int]:
+    """(float32 samples [N, channels], sample rate); DataError if unusable or implausible."""
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, ValueError, OSError, EOFError) as e:
@@ -217,9 +243,22 @@ def read_audio(path: Path) -> tuple[np.ndarray, int, int]:
         raise DataError(f"{path}: audio file holds no samples: re-export it or remove it with its alignment")
     if not np.isfinite(data).all():
         raise DataError(f"{path}: audio holds NaN or infinite samples: re-export it as PCM WAV")
-    channels = data.shape[1]
-    mono = data[:, 0] if channels == 1 else data.mean(axis=1)
-    return np.ascontiguousarray(mono, dtype=np.float32), int(sr), channels
+    if sr < MIN_SAMPLE_RATE:
+        raise DataError(f"{path}: sample rate {sr} Hz is implausible for speech (below {MIN_SAMPLE_RATE} Hz): "
+                        "the file's header is probably wrong; re-export it with its true sample rate")
+    return data, int(sr)
+
+
+def mix_down(data: np.ndarray) -> np.ndarray:
+    """Mono float32 from [N, channels] (the mean of the channels)."""
+    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def is_silent(audio: np.ndarray) -> bool:
+    """Digital silence: no sample differs from another by more than one 16-bit step (constant
+    audio, an offset included; quiet speech with dither is far above this)."""
+    return audio.size == 0 or float(np.ptp(audio)) <= SILENCE_RANGE
 
 
 def read_speakers(path: Path) -> dict[str, str]:
