@@ -38,6 +38,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     stats.add_argument("--sample-rate", type=int, default=22050, help="resample to this rate (default 22050)")
     stats.add_argument("--min-duration", type=float, default=0.03,
                        help="drop segments shorter than this, in seconds (default 0.03)")
+    stats.add_argument("--phn-rate", type=int, default=None, metavar="HZ",
+                       help="the sample rate .PHN offsets count, when not the wav's own (default: the wav's)")
     stats.set_defaults(func=run_stats)
 
 
@@ -56,11 +58,16 @@ def run_stats(args: argparse.Namespace) -> int:
     if args.alignments is not None:
         from ..data.corpora.ljspeech import load_ljspeech
 
+        if args.phn_rate is not None:
+            from ..errors import ConfigError
+
+            raise ConfigError("--phn-rate is for .PHN alignments; LJSpeech's alignments are TextGrids (in seconds)")
+
         corpus, report = load_ljspeech(args.path, args.alignments, **options)
     else:
         from ..data.corpora.aligned import load_aligned_folder
 
-        corpus, report = load_aligned_folder(args.path, **options)
+        corpus, report = load_aligned_folder(args.path, **options, phn_rate=args.phn_rate)
     print(format_stats(corpus))
     print()
     print(report.summary())

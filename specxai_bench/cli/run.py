@@ -51,6 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "the classifier head is new. Default: from scratch")
     p.add_argument("--call-timeout", type=float, default=600.0,
                    help="seconds allowed per method or metric call on one batch (default 600; 0 = none)")
+    p.add_argument("--phn-rate", type=int, default=None, metavar="HZ",
+                   help="aligned corpora: the sample rate .PHN offsets count, when not the wav's own (e.g. 16000 "
+                        "for TIMIT alignments beside resampled wavs)")
     add_size_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=execute)

@@ -69,10 +69,15 @@ class LoadOptions:
     measure_tracks: bool = True
     cache_dir: Path | None = None
     praat: PraatSettings = PraatSettings()
+    phn_rate: int | None = None  # the sample rate .PHN offsets count (None: the wav's own rate, as in TIMIT)
 
     def __post_init__(self) -> None:
         if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) or self.sample_rate < 1000:
             raise ConfigError(f"sample_rate must be an integer >= 1000 Hz, got {self.sample_rate!r}")
+        if self.phn_rate is not None and (isinstance(self.phn_rate, bool) or not isinstance(self.phn_rate, int)
+                                          or self.phn_rate < MIN_SAMPLE_RATE):
+            raise ConfigError(f"--phn-rate must be a sample rate in Hz (an integer >= {MIN_SAMPLE_RATE}), "
+                              f"got {self.phn_rate!r}")
         if not (isinstance(self.min_duration, (int, float)) and self.min_duration >= 0):
             raise ConfigError(f"min_duration must be seconds >= 0, got {self.min_duration!r}")
         object.__setattr__(self, "labels", check_label_set(self.labels))
@@ -103,7 +108,7 @@ class LoadReport:
 def load_aligned_folder(
     path: str | Path, *, sample_rate: int = 22050, min_duration: float = 0.03,
     labels: Iterable[str] | None = None, measure_tracks: bool = True, cache_dir: str | Path | None = None,
-    group: str = "unknown",
+    group: str = "unknown", phn_rate: int | None = None,
 ) -> tuple[Corpus, LoadReport]:
     """Every phone of every aligned utterance under ``path``, resampled to ``sample_rate``.
 
@@ -111,14 +116,15 @@ def load_aligned_folder(
     name. Group = ``speakers.csv`` (speaker,group) when present, else TIMIT's M/F speaker
     prefix, else ``group``. ``labels`` keeps only those CMU phones; ``measure_tracks`` runs
     Praat per utterance (cached in ``cache_dir``; without it tracks are empty, i.e. all NaN);
-    segments shorter than ``min_duration`` s are dropped. Segment ids are
+    segments shorter than ``min_duration`` s are dropped; ``phn_rate`` is the rate .PHN sample offsets
+    count when it is not the wav's own (a .PHN made for 16 kHz beside a 22.05 kHz wav). Segment ids are
     ``<relative path stem>/<index>_<label>``, index = the interval's position in its alignment
     file (silences included), so an id does not change with the options.
     """
     if group not in GROUPS:
         raise ConfigError(f"group must be one of {GROUPS}, got {group!r}")
     loader = UtteranceLoader(LoadOptions(sample_rate=sample_rate, min_duration=min_duration, labels=labels,
-                                         measure_tracks=measure_tracks, cache_dir=cache_dir))
+                                         measure_tracks=measure_tracks, cache_dir=cache_dir, phn_rate=phn_rate))
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"{root}: not a folder: give the folder that holds the corpus's wav and alignment files")
@@ -155,7 +161,7 @@ class UtteranceLoader:
                 self.warnings[WARN_CANCEL] += 1
         native = audio
         if alignment_path.suffix.lower() == ".phn":
-            intervals = read_phn(alignment_path, native_sr, n_samples=len(audio))
+            intervals = self._read_phn(alignment_path, native_sr, len(audio))
         else:
             intervals = read_phones(alignment_path, duration=len(audio) / native_sr)
         if native_sr != opts.sample_rate:
@@ -194,6 +200,24 @@ class UtteranceLoader:
                 continue
             kept.append((index, phone, s0, s1))
         return kept
+
+    def _read_phn(self, path: Path, native_sr: int, n_native: int) -> list[Interval]:
+        """A .PHN's intervals in seconds: offsets count ``phn_rate`` samples (default: the wav's rate).
+
+        An alignment that ends well before its audio is counted as a warning naming the rate it
+        fits (its offsets were probably written for another sample rate: every interval lands early).
+        """
+        rate = self.options.phn_rate or native_sr
+        try:
+            intervals = read_phn(path, rate, n_samples=int(np.ceil(n_native * rate / native_sr)))
+        except DataError as e:
+            if "past the end" not in str(e):
+                raise
+            raise DataError(f"{e} (if the .PHN counts samples at another rate than the wav's {native_sr} Hz, "
+                            "give that rate with --phn-rate)") from None
+        if warning := phn_rate_warning(intervals[-1].end, n_native / native_sr, rate, native_sr):
+            self.warnings[warning] += 1
+        return intervals
 
     def _silent(self, native: np.ndarray, native_sr: int, kept: tuple[int, str, int, int]) -> bool:
         """Skip (and count) a segment that is digital silence in the file's own samples: its image
@@ -261,13 +285,28 @@ def is_silent(audio: np.ndarray) -> bool:
     return audio.size == 0 or float(np.ptp(audio)) <= SILENCE_RANGE
 
 
+COMMON_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
+def phn_rate_warning(end: float, duration: float, rate: int, native_sr: int) -> str | None:
+    """The load-report warning for a .PHN whose last interval ends before 80 % of its audio, naming
+    the sample rate its offsets fit; None when it reaches further."""
+    if duration <= 0 or end >= 0.8 * duration:
+        return None
+    fits = [r for r in COMMON_RATES if abs(end / duration * rate - r) <= 0.02 * r and r != rate]
+    guess = f" they fit {fits[0]} Hz: if so, pass --phn-rate {fits[0]}" if fits else \
+        " if they count samples at another rate, give it with --phn-rate"
+    return (f".PHN alignment ends well before its audio (read at {rate} Hz, the intervals cover "
+            f"{round(100 * end / duration, -1):.0f} % of it):{guess}")
+
+
 def read_speakers(path: Path) -> dict[str, str]:
     """``speakers.csv`` (header ``speaker,group``) as speaker -> group; {} when absent."""
     if not path.is_file():
         return {}
     out: dict[str, str] = {}
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open(newline="", encoding="utf-8-sig") as f:  # -sig: spreadsheet programs write a BOM
             rows = list(csv.reader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DataError(f"{path}: cannot read the speaker table ({e}): fix or delete it") from e
