@@ -27,6 +27,7 @@ from .errors import ConfigError
 from .model.profiles import SIZE_OVERRIDES, Profile, resolve_device, resolve_profile
 from .model.training import train_or_load
 from .runtime import distributed
+from .seeds import check_seed
 
 TARGETS = ("true", "predicted")
 
@@ -60,6 +61,13 @@ class RunConfig:
 
     # where and how a run works, not what it computes: left out of its id and of its command
     NOT_IN_COMMAND = ("output", "progress", "retrain")
+
+    def __post_init__(self) -> None:
+        # a name given twice is asked for once (`--tasks vowel5,vowel5` ran and printed twice)
+        for key in ("methods", "metrics", "tasks"):
+            object.__setattr__(self, key, tuple(dict.fromkeys(getattr(self, key))))
+        if isinstance(self.output, str) and not self.output.strip():
+            raise ConfigError("--output is empty (it would write into the current folder): give a folder")
 
     def command(self) -> str:
         """The `specxai-bench run` command line that computes this run again (non-default options only).
@@ -116,6 +124,7 @@ def plan(cfg: RunConfig) -> Plan:
     from .methods import METHODS
     from .metrics import METRICS
 
+    check_seed(cfg.seed)  # before any work: a bad seed failed deep inside numpy after the store was made
     methods = METHODS.resolve(cfg.methods)
     metrics = METRICS.resolve(cfg.metrics)
     tasks = resolve_tasks(",".join(cfg.tasks))

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.corpora.base import Corpus
+from . import arguments
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,8 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = corpus.add_subparsers(dest="corpus_command", metavar="{export,stats}", required=True)
 
     export = sub.add_parser("export", help="write the synthetic corpus as wav + .PHN + .TextGrid files")
-    export.add_argument("out", type=Path, metavar="OUT", help="folder to create (must not exist or be empty)")
-    export.add_argument("--seed", type=int, default=0, help="synthetic corpus seed (default 0)")
+    export.add_argument("out", type=arguments.folder, metavar="OUT", help="folder to create (must not exist or be empty)")
+    export.add_argument("--seed", type=arguments.seed, default=0, help="synthetic corpus seed (default 0)")
     export.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     export.set_defaults(func=run_export)
 
@@ -46,7 +47,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_export(args: argparse.Namespace) -> int:
     from ..data.corpora.export import export_corpus
     from ..data.corpora.synthetic import SyntheticConfig, synthesize
+    from ..io import writable_folder
 
+    writable_folder(args.out, "OUT")  # before the synthesis (a minute): a file in the way or a read-only folder
     corpus = synthesize(SyntheticConfig(seed=args.seed), progress=True)
     out = export_corpus(corpus, args.out, overwrite=args.overwrite)
     print(f"wrote {len(corpus)} segments of corpus {corpus.name!r} (seed {args.seed}) to {out}")

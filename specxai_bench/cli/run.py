@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..data.tasks import TASKS
 from ..model.profiles import PROFILES, SIZE_OVERRIDES
 from ..runtime.distributed import is_reporter
+from . import arguments
 
 if TYPE_CHECKING:
     from ..experiment import RunConfig
@@ -36,8 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="auto = paper on CUDA, cpu otherwise (default: auto)")
     p.add_argument("--arch", default=None, help="override the profile's architecture (e.g. resnet101)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--output", type=Path, default=Path("specxai-output"),
+    p.add_argument("--seed", type=arguments.seed, default=0)
+    p.add_argument("--output", type=arguments.folder, default=Path("specxai-output"),
                    help="folder for results, checkpoints and the manifest (default: ./specxai-output)")
     p.add_argument("--target", default="true", choices=["true", "predicted"],
                    help="class to attribute: the true class (default) or the model's prediction")
