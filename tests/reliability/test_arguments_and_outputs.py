@@ -143,7 +143,7 @@ def test_a_killed_leaderboard_leaves_no_temp_files_after_the_next_write(trained,
     """)
     assert hidden_temps(out)  # what SIGKILL left behind ...
     assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")} == before  # ... files whole
-    monkeypatch.setattr(io, "_swept", set())  # as in a new process
+    monkeypatch.setattr(io, "_swept", set(), raising=False)  # as in a new process
     assert main(["leaderboard", "--results", str(store), "--out", str(out)]) == 0
     assert not hidden_temps(out)
 
