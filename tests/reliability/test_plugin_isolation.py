@@ -223,6 +223,32 @@ def test_a_plugin_that_fails_to_import_is_disabled_and_the_rest_run(tmp_path, mo
         sys.modules.pop(name, None)
 
 
+def _degenerate_batch(model: torch.nn.Module) -> ScoringBatch:
+    """Samples where metrics are undefined: an all-zero map, a constant map, a map with no formant
+    track, and one ordinary map (as a guard against NaN for everything)."""
+    from specxai_bench.data.spectrogram import FrequencyAxis
+
+    images, targets = torch.rand(4, 1, 32, 32, generator=torch.Generator().manual_seed(0)), torch.tensor([0, 1, 2, 3])
+    maps = METHODS.create("saliency", model).attribute(images, targets)
+    maps[0], maps[1] = 0.0, 1.0
+    formants = np.tile([500.0, 1500.0, 2500.0], (4, 32, 1))
+    formants[2] = np.nan
+    return ScoringBatch(maps, images, targets, np.full((4, 32), 120.0), formants, FrequencyAxis(0.0, 8000.0, 32),
+                        model, METHODS.create("saliency", model), np.tile([5000.0, 100.0], (4, 1)))
+
+
+def test_every_metric_that_returns_nan_declares_what_it_means(grid):
+    """Contract (every registered metric): NaN only where declared (``nan_means``), never inf."""
+    model = grid.model()
+    batch = _degenerate_batch(model)
+    for name in METRICS.names():
+        metric = METRICS.create(name)
+        values = np.asarray(metric.score(batch), dtype=np.float64)
+        assert not np.isinf(values).any(), f"{name} returned inf: {values}"
+        if np.isnan(values).any():
+            assert metric.nan_means, f"{name} returns NaN ({values}) but does not say what it means (nan_means)"
+
+
 def test_every_built_in_plugin_loads_and_leaves_the_model_as_it_found_it(grid):
     """The guard has no false alarms on the built-ins (and none of them failed to import)."""
     assert not METHODS.broken and not METRICS.broken
