@@ -26,7 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = corpus.add_subparsers(dest="corpus_command", metavar="{export,stats}", required=True)
 
     export = sub.add_parser("export", help="write the synthetic corpus as wav + .PHN + .TextGrid files")
-    export.add_argument("out", type=arguments.folder, metavar="OUT", help="folder to create (must not exist or be empty)")
+    export.add_argument("out", type=arguments.folder, metavar="OUT",
+                        help="folder to create (must not exist or be empty)")
     export.add_argument("--seed", type=arguments.seed, default=0, help="synthetic corpus seed (default 0)")
     export.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     export.set_defaults(func=run_export)

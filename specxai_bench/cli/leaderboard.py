@@ -38,15 +38,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "n, rank) as Markdown, CSV and LaTeX, with a provenance footer. Deterministic: "
                                    "the same rows give byte-identical files.")
     add_board_options(p)
-    p.add_argument("--out", type=arguments.folder, default=Path("leaderboards"), help="output folder (default: leaderboards/)")
+    p.add_argument("--out", type=arguments.folder, default=Path("leaderboards"),
+                   help="output folder (default: leaderboards/)")
     p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
+    from ..io import writable_folder
     from ..results.board import default_command
     from ..results.leaderboard import regenerate
-
-    from ..io import writable_folder
 
     cfg = board_config(args)
     writable_folder(args.out, "--out")  # a file or a read-only folder fails here, before any work

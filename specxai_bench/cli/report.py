@@ -14,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Tables from the stored rows plus figures; maps are re-created from the cached "
                                    "checkpoints for a few test samples per class only (never re-scored).")
     add_board_options(p)
-    p.add_argument("--out", type=arguments.folder, default=Path("specxai-report"), help="output folder (default: specxai-report/)")
+    p.add_argument("--out", type=arguments.folder, default=Path("specxai-report"),
+                   help="output folder (default: specxai-report/)")
     p.add_argument("--examples", type=int, default=4,
                    help="test samples per class whose maps are re-created for the figures (default: 4)")
     p.add_argument("--methods", default=None,
@@ -25,9 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
-    from ..results.report import build_report
-
     from ..io import writable_folder
+    from ..results.report import build_report
 
     if args.examples < 1:
         raise ConfigError(f"--examples must be at least 1, got {args.examples}")

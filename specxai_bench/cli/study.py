@@ -58,7 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         sp.add_argument("--weights", type=Path, default=None, help="initial backbone weights, as for `run`")
         sp.add_argument("--output", type=arguments.folder, default=Path("specxai-output"),
                         help="run folder: results, checkpoints (default: specxai-output)")
-        sp.add_argument("--out", type=arguments.folder, default=Path("leaderboards"), help="table folder (default: leaderboards)")
+        sp.add_argument("--out", type=arguments.folder, default=Path("leaderboards"),
+                        help="table folder (default: leaderboards)")
         sp.add_argument("--n-resamples", type=int, default=9999, help="bootstrap resamples of speakers")
         sp.add_argument("--retrain", action="store_true")
         sp.add_argument("--no-progress", action="store_true")

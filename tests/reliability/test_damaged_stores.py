@@ -105,6 +105,6 @@ def test_a_board_made_while_a_run_writes_is_marked_unfinished(trained, tmp_path,
     with OutputLock(out):  # as a run holds it until it ends (and writes its manifest)
         assert main(["leaderboard", "--results", str(out / "results.sqlite"), "--out", str(tmp_path / "b1")]) == 0
     board = (tmp_path / "b1" / "voicing.md").read_text()
-    assert f"UNFINISHED RUN: a run (pid " in board and str(out / "results.sqlite") in board
+    assert "UNFINISHED RUN: a run (pid " in board and str(out / "results.sqlite") in board
     assert main(["leaderboard", "--results", str(out / "results.sqlite"), "--out", str(tmp_path / "b2")]) == 0
     assert "UNFINISHED" not in (tmp_path / "b2" / "voicing.md").read_text()

@@ -11,7 +11,6 @@ import json
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -170,7 +169,8 @@ def test_inf_and_undeclared_nan_from_a_metric_are_errors(plugins, grid, tmp_path
     assert "does not declare what NaN means" in rows.loc[("test_returns_nan", "s0"), "error"]
     assert pd.isna(rows.loc[("test_declares_nan", "s0"), "error"])  # a declared outcome: a NaN value, no error
     assert pd.isna(rows.loc[("test_declares_nan", "s0"), "value"])
-    assert rows.loc[("test_returns_inf", "s1"), "value"] == 1.0 and pd.isna(rows.loc[("test_returns_inf", "s1"), "error"])
+    assert rows.loc[("test_returns_inf", "s1"), "value"] == 1.0
+    assert pd.isna(rows.loc[("test_returns_inf", "s1"), "error"])
     assert sum("test_returns_inf" in f for f in res.failures) == 2  # one per batch (s0 and s3 start them)
     assert not any("test_declares_nan" in f for f in res.failures)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from specxai_bench.cli import main
 from specxai_bench.data.corpora.aligned import SKIP_SILENT, WARN_CANCEL, load_aligned_folder
