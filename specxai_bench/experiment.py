@@ -27,6 +27,7 @@ from .errors import ConfigError
 from .model.profiles import SIZE_OVERRIDES, Profile, resolve_device, resolve_profile
 from .model.training import train_or_load
 from .runtime import distributed
+from .seeds import check_seed
 
 TARGETS = ("true", "predicted")
 
@@ -51,6 +52,7 @@ class RunConfig:
     max_samples: int = 0  # per class of each task's test split; 0 = all (for expensive methods)
     weights: Path | None = None  # initial backbone weights (e.g. ImageNet), a torchvision state dict
     call_timeout: float = 600.0  # seconds per method or metric call on one batch; 0 = no limit
+    phn_rate: int | None = None  # the rate .PHN sample offsets count, when not the wav's (aligned corpora)
     progress: bool = True
     # reduced-size runs (studies on two cores): override the profile's epochs, image size, corpus size
     epochs: int | None = None
@@ -59,6 +61,13 @@ class RunConfig:
 
     # where and how a run works, not what it computes: left out of its id and of its command
     NOT_IN_COMMAND = ("output", "progress", "retrain")
+
+    def __post_init__(self) -> None:
+        # a name given twice is asked for once (`--tasks vowel5,vowel5` ran and printed twice)
+        for key in ("methods", "metrics", "tasks"):
+            object.__setattr__(self, key, tuple(dict.fromkeys(getattr(self, key))))
+        if isinstance(self.output, str) and not self.output.strip():
+            raise ConfigError("--output is empty (it would write into the current folder): give a folder")
 
     def command(self) -> str:
         """The `specxai-bench run` command line that computes this run again (non-default options only).
@@ -84,7 +93,7 @@ class RunConfig:
         """The fields that decide what is computed (the run id hashes these)."""
         skip = set(self.NOT_IN_COMMAND) | {"call_timeout"}
         return {k: v for k, v in asdict(self).items()
-                if k not in skip and not (k in SIZE_OVERRIDES and v is None)}
+                if k not in skip and not ((k in SIZE_OVERRIDES or k == "phn_rate") and v is None)}
 
     @classmethod
     def from_manifest(cls, config: dict[str, Any], output: Path | None = None) -> "RunConfig":
@@ -115,6 +124,7 @@ def plan(cfg: RunConfig) -> Plan:
     from .methods import METHODS
     from .metrics import METRICS
 
+    check_seed(cfg.seed)  # before any work: a bad seed failed deep inside numpy after the store was made
     methods = METHODS.resolve(cfg.methods)
     metrics = METRICS.resolve(cfg.metrics)
     tasks = resolve_tasks(",".join(cfg.tasks))
@@ -125,6 +135,9 @@ def plan(cfg: RunConfig) -> Plan:
     if cfg.speakers_per_group is not None and cfg.corpus.partition(":")[0] != "synthetic":
         raise ConfigError(f"--speakers-per-group sizes the synthetic corpus; --corpus {cfg.corpus} has its own "
                           "speakers")
+    if cfg.phn_rate is not None and (cfg.corpus.partition(":")[0] != "aligned" or cfg.phn_rate < 4000):
+        raise ConfigError(f"--phn-rate {cfg.phn_rate}: give the sample rate in Hz (>= 4000) that the .PHN offsets of "
+                          f"an aligned corpus count (--corpus aligned:PATH); --corpus is {cfg.corpus}")
     if cfg.max_samples < 0:
         raise ConfigError(f"--max-samples must be >= 0 (0 = all), got {cfg.max_samples}")
     if cfg.batch_size < 1:
@@ -196,7 +209,8 @@ class Experiment:
         labels = [lab for t in self.plan.tasks for lab in t.label_map]
         with distributed.main_first(self.env):  # rank 0 fills the corpus caches, the other ranks read them
             return load_corpus(spec, synthetic=self.profile.corpus, seed=seed, labels=labels,
-                               cache_dir=self.output / "cache", progress=self.cfg.progress and self.env.is_main)
+                               cache_dir=self.output / "cache", progress=self.cfg.progress and self.env.is_main,
+                               phn_rate=self.cfg.phn_rate)
 
     @cached_property
     def fingerprint(self) -> str:

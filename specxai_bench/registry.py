@@ -2,7 +2,8 @@
 
 Registration is a class decorator; third-party packages add plugins through an entry-point
 group that is loaded on first lookup. Duplicate names are refused, the base class is checked,
-and an unknown name is answered with the known ones and a "did you mean".
+and an unknown name is answered with the known ones and a "did you mean". A plugin module
+(built-in or from an entry point) that fails to import is reported and disabled; the rest load.
 
 A plugin is asked for by a **spec**: its name, optionally followed by options,
 ``gradcam@layer=layer3`` or ``input_energy@scale=power,grid=7x7``. The options are the plugin
@@ -19,7 +20,9 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import importlib
 import inspect
+import sys
 import types
 import typing
 from dataclasses import dataclass
@@ -148,10 +151,26 @@ class Registry(Generic[T]):
         self._aliases: dict[str, str] = {}
         self._entry_points_loaded = entry_point_group is None
         self._builtins_loader: Callable[[], None] | None = None
+        self.broken: dict[str, str] = {}  # plugin source that failed to load -> why (it is disabled)
 
     def set_builtins_loader(self, loader: Callable[[], None]) -> None:
         """Import the modules that register the built-in plugins lazily, on first lookup."""
         self._builtins_loader = loader
+
+    def import_modules(self, package: str, modules: Iterable[str]) -> None:
+        """Import each plugin module of ``package`` (they register on import); one that fails is
+        reported and disabled, and the others still load (e.g. an optional library that is broken)."""
+        for module in modules:
+            try:
+                importlib.import_module(f"{package}.{module}")
+            except Exception as exc:
+                self._disable(f"built-in module {package}.{module}", exc)
+
+    def _disable(self, source: str, exc: BaseException) -> None:
+        why = f"{type(exc).__name__}: {exc}"
+        self.broken[source] = why
+        print(f"specxai-bench: warning: {self.kind} plugin {source} failed to load ({why}); its "
+              f"{self.kind}s are disabled, the others still run. Fix or uninstall it.", file=sys.stderr, flush=True)
 
     def register(self, name: str | None = None) -> Callable[[type[T]], type[T]]:
         """Class decorator: ``@METHODS.register()`` uses the class attribute ``name``."""
@@ -189,15 +208,12 @@ class Registry(Generic[T]):
         if not self._entry_points_loaded:
             self._entry_points_loaded = True
             for ep in metadata.entry_points(group=self.entry_point_group):
-                try:
+                try:  # a broken third-party package is reported and disabled; it must not hide the rest
                     obj = ep.load()
-                except Exception as exc:  # a broken third-party package must not hide the rest
-                    raise PluginError(
-                        f"{self.kind} plugin entry point {ep.name!r} ({ep.value}) failed to load: "
-                        f"{type(exc).__name__}: {exc}"
-                    ) from exc
-                if isinstance(obj, type) and obj not in self._items.values():
-                    self.register(getattr(obj, "name", None) or ep.name)(obj)
+                    if isinstance(obj, type) and obj not in self._items.values():
+                        self.register(getattr(obj, "name", None) or ep.name)(obj)
+                except Exception as exc:
+                    self._disable(f"entry point {ep.name!r} ({ep.value})", exc)
 
     def names(self) -> list[str]:
         self._load()
@@ -225,7 +241,9 @@ class Registry(Generic[T]):
         known = self.names()
         close = difflib.get_close_matches(name, known + list(self._aliases), n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        return f"unknown {self.kind} {name!r}.{hint} Known {self.kind}s: {', '.join(known)}"
+        broken = "".join(f" Not loaded: {self.kind} plugin {src} failed to load ({why}); fix or uninstall it."
+                         for src, why in self.broken.items())
+        return f"unknown {self.kind} {name!r}.{hint} Known {self.kind}s: {', '.join(known)}.{broken}"
 
     def list(self, pattern: str = "*", exclude: Iterable[str] = ()) -> list[str]:
         """Names matching a shell-style wildcard, minus those matching any ``exclude`` pattern."""

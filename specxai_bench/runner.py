@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from .metrics import METRICS, Metric, ScoringBatch
 from .model.profiles import Profile
 from .results.store import ResultRow, ResultStore
 from .runtime import distributed
-from .runtime.isolation import time_limit
+from .runtime.isolation import ModelGuard, call_plugin
 from .runtime.progress import progress_bar, status
 
 
@@ -78,16 +78,24 @@ def _run_locked(exp: Experiment) -> RunSummary:
         exp.selection(task)
     stage_seconds: dict[str, float] = {"data": time.time() - t0}
     main_path = out / "results.sqlite"
-    with distributed.main_first(env):
-        if env.is_main:
-            distributed.merge_rank_stores(main_path)  # rows a killed multi-process run left behind
-        store = ResultStore(distributed.rank_store_path(main_path, env.rank))
-        done = ResultStore(main_path) if env.rank else None  # other ranks also skip what the run store holds
+
+    def open_stores() -> tuple[ResultStore, ResultStore | None]:
+        with distributed.main_first(env):
+            if env.is_main:
+                distributed.merge_rank_stores(main_path)  # rows a killed multi-process run left behind
+            store = ResultStore(distributed.rank_store_path(main_path, env.rank))
+            done = ResultStore(main_path) if env.rank else None  # other ranks also skip what the run store holds
+        return store, done
+
+    # an existing store is checked (a damaged one fails) before any work; a new one is created only
+    # once the first task's images are built and checked (bad audio leaves no results file behind)
+    stores = open_stores() if env.active or main_path.exists() else None
     outcomes = []
     for task in tasks:
         t = time.time()
         splits = exp.data(task)
         stage_seconds["data"] += time.time() - t
+        store, done = stores = stores or open_stores()
         t = time.time()
         model, meta = exp.model(task)
         stage_seconds[f"model:{task.name}"] = time.time() - t
@@ -179,18 +187,16 @@ def run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome
     else:
         index = [i for i, s in enumerate(test.ids) if s in wanted]
         batches = [index[i:i + cfg.batch_size] for i in range(0, len(index), cfg.batch_size)]
+    guard = ModelGuard(model)  # every plugin call must leave the model as the run trained it
     seconds = 0.0
     for idx in progress_bar(batches, desc=f"[{task.name}] {method.name}", unit="batch",
                             enabled=cfg.progress and env.is_main):
         sub = test.subset(idx)
         images, tg = sub.images.to(device), targets[idx].to(device)
         t = time.time()
-        try:
-            with time_limit(cfg.call_timeout, f"method {method.name}"):
-                maps = method.attribute(images, tg)
-            error = None
-        except Exception as exc:  # a failing plugin is recorded per sample; the grid goes on
-            maps, error = None, f"{type(exc).__name__}: {exc}"
+        # the method gets its own copies: what it does to its inputs cannot reach the metrics
+        maps, error = call_plugin(lambda: method.attribute(images.clone(), tg.clone()), f"method {method.name}",
+                                  cfg.call_timeout, guard)
         seconds += time.time() - t
         bad = np.ones(len(idx), bool) if maps is None else ~torch.isfinite(maps).flatten(1).all(1).cpu().numpy()
         if bad.any():
@@ -201,30 +207,52 @@ def run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome
                                                        sub.axis, model, method, sub.bands)
         rows = []
         for metric in metrics:
-            values, merr = _score(metric, batch, len(idx), cfg.call_timeout)
+            values, errors = _score(metric, batch, len(idx), cfg.call_timeout, guard)
             for j in range(len(idx)):
-                err = (error or "non-finite attribution") if bad[j] else merr
-                val = None if (bad[j] or merr) else (float(values[j]) if np.isfinite(values[j]) else None)
+                err = (error or "non-finite attribution") if bad[j] else errors[j]
+                val = None if err or not np.isfinite(values[j]) else float(values[j])
                 rows.append(ResultRow(task.name, outcome.model, cfg.target, method.name, options, metric.id,
                                       metric.version, sub.ids[j], sub.labels[j], sub.speakers[j], int(tg[j]), val,
                                       err, run_id))
-            if merr:
-                outcome.failures.append(f"{task.name}/{method.name}/{metric.id}: {merr}")
+            failed = [j for j in range(len(idx)) if errors[j] and not bad[j]]
+            if failed:
+                outcome.failures.append(f"{task.name}/{method.name}/{metric.id}: {len(failed)} sample(s) failed: "
+                                        f"{errors[failed[0]]} (first: {sub.ids[failed[0]]})")
         store.write_rows(rows)
     store.write_timing(task.name, outcome.model, method.name, options, len(index), seconds, run_id)
 
 
-def _score(metric: Metric, batch: ScoringBatch | None, n: int, timeout: float) -> tuple[np.ndarray, str | None]:
+def _score(metric: Metric, batch: ScoringBatch | None, n: int, timeout: float,
+           guard: ModelGuard | None = None) -> tuple[np.ndarray, list[str | None]]:
+    """One metric on one batch: its values and, per sample, the error (None where the value stands).
+
+    The metric gets copies of the maps, images, targets and tracks, so it cannot change what the
+    metrics after it see. inf is an error; so is NaN, unless the metric declares what its NaN means
+    (``Metric.nan_means``: e.g. an all-zero map has no positive mass to share out).
+    """
     if batch is None:
-        return np.full(n, np.nan), None
-    try:
-        with time_limit(timeout, f"metric {metric.id}"):
-            values = np.asarray(metric.score(batch), dtype=np.float64)
-        if values.shape != (n,):
-            raise ValueError(f"returned shape {values.shape}, expected ({n},)")
-        return values, None
-    except Exception as exc:
-        return np.full(n, np.nan), f"{type(exc).__name__}: {exc}"
+        return np.full(n, np.nan), [None] * n
+    values, error = call_plugin(lambda: np.asarray(metric.score(_private_copy(batch)), dtype=np.float64),
+                                f"metric {metric.id}", timeout, guard)
+    if error is None and values.shape != (n,):
+        error = f"ValueError: metric {metric.id} returned shape {values.shape}, expected ({n},)"
+    if error is not None:
+        return np.full(n, np.nan), [error] * n
+    errors: list[str | None] = [None] * n
+    for j in np.flatnonzero(np.isinf(values)):
+        errors[j] = f"metric {metric.id} returned {values[j]} (inf is never a score)"
+    if not metric.nan_means:
+        for j in np.flatnonzero(np.isnan(values)):
+            errors[j] = (f"metric {metric.id} returned NaN and does not declare what NaN means "
+                         "(Metric.nan_means)")
+    return values, errors
+
+
+def _private_copy(batch: ScoringBatch) -> ScoringBatch:
+    """The batch with its own copies of every array a metric could write to."""
+    return replace(batch, attributions=batch.attributions.clone(), images=batch.images.clone(),
+                   targets=batch.targets.clone(), f0=batch.f0.copy(), formants=batch.formants.copy(),
+                   bands=None if batch.bands is None else batch.bands.copy())
 
 
 def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp: Experiment,

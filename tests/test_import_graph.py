@@ -1,8 +1,9 @@
 """The package has no import cycles: the data flows one way (docs/usage.md, "Layout").
 
 Imports are read with the standard library's ``ast`` (module level and inside functions, relative
-ones resolved). One kind of edge is excepted, by name: each plugin registry's ``_load_builtins``
-imports the built-in plugin modules so that they register themselves, and those modules import the
+ones resolved; a registry's ``import_modules(__package__, (...))`` counts as importing each module
+named). One kind of edge is excepted, by name: each plugin registry's ``_load_builtins`` imports
+the built-in plugin modules so that they register themselves, and those modules import the
 registry back (methods/base.py, metrics/base.py).
 """
 
@@ -37,6 +38,16 @@ def _targets(node: ast.ImportFrom | ast.Import, here: str, is_package: bool) -> 
     return out
 
 
+def _registry_imports(node: ast.AST, here: str) -> list[str]:
+    """``REGISTRY.import_modules(__package__, ("a", "b"))`` imports ``<package>.a`` and ``<package>.b``."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "import_modules" and len(node.args) == 2
+            and isinstance(node.args[1], (ast.Tuple, ast.List))):
+        return []
+    package = here.rpartition(".")[0]
+    return [f"{package}.{e.value}" for e in node.args[1].elts if isinstance(e, ast.Constant)]
+
+
 def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in MODULES.items():
@@ -49,6 +60,8 @@ def import_graph() -> dict[str, set[str]]:
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)) and id(node) not in excepted:
                 edges |= {t for t in _targets(node, name, path.name == "__init__.py") if t in MODULES and t != name}
+            elif id(node) not in excepted:
+                edges |= {t for t in _registry_imports(node, name) if t in MODULES}
         graph[name] = edges
     return graph
 

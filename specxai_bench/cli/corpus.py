@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.corpora.base import Corpus
+from . import arguments
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -25,8 +26,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     sub = corpus.add_subparsers(dest="corpus_command", metavar="{export,stats}", required=True)
 
     export = sub.add_parser("export", help="write the synthetic corpus as wav + .PHN + .TextGrid files")
-    export.add_argument("out", type=Path, metavar="OUT", help="folder to create (must not exist or be empty)")
-    export.add_argument("--seed", type=int, default=0, help="synthetic corpus seed (default 0)")
+    export.add_argument("out", type=arguments.folder, metavar="OUT",
+                        help="folder to create (must not exist or be empty)")
+    export.add_argument("--seed", type=arguments.seed, default=0, help="synthetic corpus seed (default 0)")
     export.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
     export.set_defaults(func=run_export)
 
@@ -38,13 +40,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     stats.add_argument("--sample-rate", type=int, default=22050, help="resample to this rate (default 22050)")
     stats.add_argument("--min-duration", type=float, default=0.03,
                        help="drop segments shorter than this, in seconds (default 0.03)")
+    stats.add_argument("--phn-rate", type=int, default=None, metavar="HZ",
+                       help="the sample rate .PHN offsets count, when not the wav's own (default: the wav's)")
     stats.set_defaults(func=run_stats)
 
 
 def run_export(args: argparse.Namespace) -> int:
     from ..data.corpora.export import export_corpus
     from ..data.corpora.synthetic import SyntheticConfig, synthesize
+    from ..io import writable_folder
 
+    writable_folder(args.out, "OUT")  # before the synthesis (a minute): a file in the way or a read-only folder
     corpus = synthesize(SyntheticConfig(seed=args.seed), progress=True)
     out = export_corpus(corpus, args.out, overwrite=args.overwrite)
     print(f"wrote {len(corpus)} segments of corpus {corpus.name!r} (seed {args.seed}) to {out}")
@@ -56,11 +62,16 @@ def run_stats(args: argparse.Namespace) -> int:
     if args.alignments is not None:
         from ..data.corpora.ljspeech import load_ljspeech
 
+        if args.phn_rate is not None:
+            from ..errors import ConfigError
+
+            raise ConfigError("--phn-rate is for .PHN alignments; LJSpeech's alignments are TextGrids (in seconds)")
+
         corpus, report = load_ljspeech(args.path, args.alignments, **options)
     else:
         from ..data.corpora.aligned import load_aligned_folder
 
-        corpus, report = load_aligned_folder(args.path, **options)
+        corpus, report = load_aligned_folder(args.path, **options, phn_rate=args.phn_rate)
     print(format_stats(corpus))
     print()
     print(report.summary())

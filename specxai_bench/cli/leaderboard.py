@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import arguments
+
 if TYPE_CHECKING:
     from ..results.aggregate import BoardConfig
 
@@ -15,7 +17,7 @@ def add_board_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--results", nargs="+", required=True, metavar="PATH",
                    help="one or more results.sqlite stores; merged into one board (a row in several counts once, "
                         "the first store given wins)")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
+    p.add_argument("--seed", type=arguments.seed, default=0, help="bootstrap seed (default: 0)")
     p.add_argument("--n-resamples", type=int, default=9999, help="bootstrap resamples of speakers (default: 9999)")
     p.add_argument("--sanity-threshold", type=float, default=0.5,
                    help="threshold for randomisation sanity metrics that declare none (default: 0.5)")
@@ -36,15 +38,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                    "n, rank) as Markdown, CSV and LaTeX, with a provenance footer. Deterministic: "
                                    "the same rows give byte-identical files.")
     add_board_options(p)
-    p.add_argument("--out", type=Path, default=Path("leaderboards"), help="output folder (default: leaderboards/)")
+    p.add_argument("--out", type=arguments.folder, default=Path("leaderboards"),
+                   help="output folder (default: leaderboards/)")
     p.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
+    from ..io import writable_folder
     from ..results.board import default_command
     from ..results.leaderboard import regenerate
 
     cfg = board_config(args)
+    writable_folder(args.out, "--out")  # a file or a read-only folder fails here, before any work
     written = regenerate(args.results, args.out, cfg, default_command(args.results, args.out, cfg))
     print(f"{len(written)} files in {args.out}: {', '.join(p.name for p in written)}")
     return 0

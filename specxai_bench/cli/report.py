@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import arguments
 from .leaderboard import add_board_options, board_config
 
 
@@ -13,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Tables from the stored rows plus figures; maps are re-created from the cached "
                                    "checkpoints for a few test samples per class only (never re-scored).")
     add_board_options(p)
-    p.add_argument("--out", type=Path, default=Path("specxai-report"), help="output folder (default: specxai-report/)")
+    p.add_argument("--out", type=arguments.folder, default=Path("specxai-report"),
+                   help="output folder (default: specxai-report/)")
     p.add_argument("--examples", type=int, default=4,
                    help="test samples per class whose maps are re-created for the figures (default: 4)")
     p.add_argument("--methods", default=None,
@@ -24,10 +26,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
+    from ..io import writable_folder
     from ..results.report import build_report
 
     if args.examples < 1:
         raise ConfigError(f"--examples must be at least 1, got {args.examples}")
+    writable_folder(args.out, "--out")  # a file or a read-only folder fails here, before any work
     methods = [m.strip() for m in args.methods.split(",") if m.strip()] if args.methods else None
     command = " ".join(["specxai-bench report --results", *args.results, f"--out {args.out}"])
     written = build_report(args.results, args.out, per_class=args.examples, methods=methods,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..data.tasks import TASKS
 from ..model.profiles import PROFILES, SIZE_OVERRIDES
 from ..runtime.distributed import is_reporter
+from . import arguments
 
 if TYPE_CHECKING:
     from ..experiment import RunConfig
@@ -36,8 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="auto = paper on CUDA, cpu otherwise (default: auto)")
     p.add_argument("--arch", default=None, help="override the profile's architecture (e.g. resnet101)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--output", type=Path, default=Path("specxai-output"),
+    p.add_argument("--seed", type=arguments.seed, default=0)
+    p.add_argument("--output", type=arguments.folder, default=Path("specxai-output"),
                    help="folder for results, checkpoints and the manifest (default: ./specxai-output)")
     p.add_argument("--target", default="true", choices=["true", "predicted"],
                    help="class to attribute: the true class (default) or the model's prediction")
@@ -51,6 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "the classifier head is new. Default: from scratch")
     p.add_argument("--call-timeout", type=float, default=600.0,
                    help="seconds allowed per method or metric call on one batch (default 600; 0 = none)")
+    p.add_argument("--phn-rate", type=int, default=None, metavar="HZ",
+                   help="aligned corpora: the sample rate .PHN offsets count, when not the wav's own (e.g. 16000 "
+                        "for TIMIT alignments beside resampled wavs)")
     add_size_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=execute)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..model.profiles import PROFILES
 from ..runtime.distributed import is_reporter
+from . import arguments
 from .run import add_size_options, config_from_args, exit_status
 
 DEFAULT_METHODS = ("cam", "gradcam", "input_energy")  # input_energy: the baseline to clear
@@ -37,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cross.add_argument("--eval-corpus", required=True,
                        help="corpus to evaluate on: synthetic (with --eval-seed), aligned:PATH or "
                             "ljspeech:ROOT,ALIGNMENTS")
-    cross.add_argument("--eval-seed", type=int, default=None,
+    cross.add_argument("--eval-seed", type=arguments.seed, default=None,
                        help="seed of the evaluation corpus when it is synthetic (default: --seed); its speaker "
                             "split, like every split, follows --seed")
     cross.add_argument("--eval-splits", default="test",
@@ -51,13 +52,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         sp.add_argument("--profile", default="auto", choices=["auto", *PROFILES])
         sp.add_argument("--arch", default=None)
         sp.add_argument("--device", default="auto")
-        sp.add_argument("--seed", type=int, default=0)
+        sp.add_argument("--seed", type=arguments.seed, default=0)
         add_size_options(sp)
         sp.add_argument("--batch-size", type=int, default=16, help="attribution batch size")
         sp.add_argument("--weights", type=Path, default=None, help="initial backbone weights, as for `run`")
-        sp.add_argument("--output", type=Path, default=Path("specxai-output"),
+        sp.add_argument("--output", type=arguments.folder, default=Path("specxai-output"),
                         help="run folder: results, checkpoints (default: specxai-output)")
-        sp.add_argument("--out", type=Path, default=Path("leaderboards"), help="table folder (default: leaderboards)")
+        sp.add_argument("--out", type=arguments.folder, default=Path("leaderboards"),
+                        help="table folder (default: leaderboards)")
         sp.add_argument("--n-resamples", type=int, default=9999, help="bootstrap resamples of speakers")
         sp.add_argument("--retrain", action="store_true")
         sp.add_argument("--no-progress", action="store_true")

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
+from ..errors import DataError
 from ..runtime.progress import progress_bar
 from .corpora.base import Corpus, Segment
 from .shortcut import plant
@@ -56,6 +57,7 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
     cfg = spectrogram_config(task, image_size)
     selected = selected if selected is not None else select_segments(task, corpus, seed)
     out = {}
+    unusable: list[str] = []
     for split in SPLITS:
         items = selected[split]
         images, f0, fm = [], [], []
@@ -73,6 +75,7 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
                 fm.append(tracks.formants)
         if axis is None:
             axis = cfg.axis(corpus.segments[0].sample_rate)
+        unusable += unusable_images(images, items)
         n, w = len(items), image_size
         out[split] = TaskData(
             images=torch.from_numpy(np.stack(images)[:, None] if images else np.zeros((0, 1, w, w), np.float32)),
@@ -83,4 +86,27 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
             axis=axis,
             bands=None if task.shortcut is None else task.shortcut.bands(np.array([c for _, c in items])),
         )
+    if unusable:  # before any model sees them: a NaN image trains NaN weights, a constant one teaches nothing
+        raise DataError(f"task {task.name}: {len(unusable)} segment(s) give an unusable spectrogram image:\n  "
+                        + "\n  ".join(unusable[:MAX_LISTED])
+                        + (f"\n  ... and {len(unusable) - MAX_LISTED} more" if len(unusable) > MAX_LISTED else "")
+                        + "\nre-export these recordings (PCM WAV, samples within [-1, 1]) or remove them with their "
+                          "alignments")
+    return out
+
+
+MAX_LISTED = 10
+
+
+def unusable_images(images: list[np.ndarray], items: list[tuple[Segment, int]]) -> list[str]:
+    """One line per image that is not finite or is constant, naming its segment and utterance."""
+    out = []
+    for img, (seg, _) in zip(images, items):
+        finite = bool(np.isfinite(img).all())
+        if finite and float(np.ptp(img)) > 0:
+            continue
+        peak = float(np.max(np.abs(seg.audio))) if len(seg.audio) else 0.0
+        why = (f"not finite (audio peak {peak:.3g}: samples far outside [-1, 1] overflow the power spectrum)"
+               if not finite else f"constant (silent or constant audio, peak {peak:.3g})")
+        out.append(f"segment {seg.id} (utterance {seg.utterance}, speaker {seg.speaker}): image {why}")
     return out

@@ -18,6 +18,7 @@ from functools import lru_cache
 import librosa
 import numpy as np
 
+from ..errors import DataError
 from .corpora.base import Segment
 
 
@@ -103,14 +104,16 @@ def spectrogram_image(segment: Segment, config: SpectrogramConfig) -> tuple[np.n
     """Image [H, W] in [0, 1] (dB relative to the image's maximum, clipped at -top_db) and its axis."""
     audio = np.asarray(segment.audio, dtype=np.float32)
     if audio.size == 0 or not np.isfinite(audio).all():
-        raise ValueError(f"segment {segment.id}: audio is empty or not finite")
+        raise DataError(f"segment {segment.id} (utterance {segment.utterance}): audio is empty or not finite: "
+                        "re-export the recording or remove it from the corpus")
     axis = config.axis(segment.sample_rate)
-    power = np.abs(librosa.stft(audio, n_fft=config.n_fft, hop_length=config.hop_length,
-                                win_length=config.win_length, center=True)) ** 2
-    fw = _frequency_weights(segment.sample_rate, config.n_fft, axis)
-    n_frames = power.shape[1]
-    tw = overlap_matrix(np.linspace(0.0, 1.0, n_frames + 1),
-                        np.linspace(0.0, 1.0, config.image_size + 1)).astype(np.float32)
-    banded = fw @ power.astype(np.float32) @ tw.T
-    db = librosa.power_to_db(banded, ref=np.max, top_db=config.top_db)
+    with np.errstate(over="ignore", invalid="ignore"):  # out-of-range audio gives a non-finite image: checked later
+        power = np.abs(librosa.stft(audio, n_fft=config.n_fft, hop_length=config.hop_length,
+                                    win_length=config.win_length, center=True)) ** 2
+        fw = _frequency_weights(segment.sample_rate, config.n_fft, axis)
+        n_frames = power.shape[1]
+        tw = overlap_matrix(np.linspace(0.0, 1.0, n_frames + 1),
+                            np.linspace(0.0, 1.0, config.image_size + 1)).astype(np.float32)
+        banded = fw @ power.astype(np.float32) @ tw.T
+        db = librosa.power_to_db(banded, ref=np.max, top_db=config.top_db)
     return ((db + config.top_db) / config.top_db).astype(np.float32), axis

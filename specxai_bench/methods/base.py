@@ -133,8 +133,9 @@ METHODS: Registry[AttributionMethod] = Registry("method", AttributionMethod, "sp
 
 
 def _load_builtins() -> None:
-    # each module registers its methods on import
-    from . import baselines, cam, captum_methods, deeplift, gradcam, gradcam_family, lrp  # noqa: F401
+    # each module registers its methods on import; one that fails to import is reported and skipped
+    METHODS.import_modules(__package__, ("baselines", "cam", "captum_methods", "deeplift", "gradcam",
+                                         "gradcam_family", "lrp"))
 
 
 METHODS.set_builtins_loader(_load_builtins)

@@ -1,9 +1,10 @@
 """The metric contract and its registry.
 
 A metric scores a batch of attributions, one value per sample (NaN where undefined, e.g. a
-map with no positive mass: counted and reported, never 0). Its stable ``id`` encodes its
-parameters, and ``version`` changes whenever its definition does, so a number in a paper points
-to one definition (docs/metrics.md).
+map with no positive mass: counted and reported, never 0). A metric that can return NaN says
+what it means in ``nan_means``; without it a NaN is recorded as the metric's error, and inf
+always is. Its stable ``id`` encodes its parameters, and ``version`` changes whenever its
+definition does, so a number in a paper points to one definition (docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ class Metric:
     # (pass on the better side of it for the metric's direction) and shown as a pass/fail flag per method
     role: ClassVar[str] = "score"
     sanity_threshold: ClassVar[float | None] = None
+    # when a NaN score is a documented outcome, what it means (e.g. "the map has no positive mass"):
+    # stored as a NaN value and counted in the tables. Empty: a NaN is recorded as the metric's error.
+    nan_means: ClassVar[str] = ""
 
     def params(self) -> str:
         """The parameters as they appear in the id (``""`` when there are none)."""
@@ -71,16 +75,9 @@ METRICS: Registry[Metric] = Registry("metric", Metric, "specxai_bench.metrics")
 
 
 def _load_builtins() -> None:
-    from . import (  # noqa: F401  (each registers itself)  # noqa: F401  (Quantus families, opt-in)
-        complexity,
-        faithfulness,
-        faithfulness_correlation,
-        linguistic,
-        randomisation,
-        road,
-        robustness,
-        shortcut,
-    )
+    # each module registers its metrics on import; one that fails to import is reported and skipped
+    METRICS.import_modules(__package__, ("complexity", "faithfulness", "faithfulness_correlation", "linguistic",
+                                         "randomisation", "road", "robustness", "shortcut"))
 
 
 METRICS.set_builtins_loader(_load_builtins)

@@ -29,6 +29,7 @@ def gini(values: np.ndarray) -> np.ndarray:
 @METRICS.register()
 class Sparseness(Metric):
     name = "sparseness"
+    nan_means = "|A| sums to 0 (an all-zero map)"
     family = "complexity"
     description = "Gini index of |attribution| over the pixels (0 = uniform, ~1 = one pixel)"
 
@@ -45,6 +46,7 @@ class ComplexityEntropy(Metric):
     the log (a difference below n * 1e-12)."""
 
     name = "complexity_entropy"
+    nan_means = "|A| sums to 0 (an all-zero map)"
     family = "complexity"
     higher_is_better = False
     description = "entropy of |attribution| shares over the pixels (0 = one pixel, ln n = uniform)"

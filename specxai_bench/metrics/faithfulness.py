@@ -84,6 +84,7 @@ def deletion_curves(model: torch.nn.Module, images: torch.Tensor, targets: torch
 
 class _BandDeletion(Metric):
     family = "faithfulness"
+    nan_means = "the map is constant (all zero included): it gives no order"
 
     def __init__(self, *, n_bands: int = 16, baseline: str = "min", chunk_size: int = 64) -> None:
         if n_bands < 1 or chunk_size < 1:

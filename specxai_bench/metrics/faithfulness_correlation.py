@@ -24,6 +24,7 @@ from .faithfulness import BASELINES, baseline_fill, eval_mode
 @METRICS.register()
 class FaithfulnessCorrelation(Metric):
     name = "faithfulness_correlation"
+    nan_means = "either series is constant (a constant map, or a model blind to the subsets)"
     family = "faithfulness"
     description = "Pearson correlation of attribution sums and target-logit drops over random pixel subsets"
 

@@ -49,6 +49,7 @@ def pointing_hit(attributions: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 class _FormantMetric(Metric):
     family = "linguistic"
+    nan_means = "A+ sums to 0 (pointing game: A is constant or <= 0), or the formant mask is empty"
     task_kinds = ("vowel",)
 
     def __init__(self, *, formants: tuple[int, ...] = (1, 2, 3), min_hz: float = 100.0, rel: float = 0.1) -> None:
@@ -106,6 +107,7 @@ class _BandMetric(Metric):
     """Share of A+ in the rows whose centre lies in [lo_hz, hi_hz)."""
 
     family = "linguistic"
+    nan_means = "A+ sums to 0, or the image has no rows in the band"
 
     def rows(self, batch: ScoringBatch) -> np.ndarray:
         lo, hi = self.band()

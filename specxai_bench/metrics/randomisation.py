@@ -37,6 +37,7 @@ def randomised_copy(model: torch.nn.Module, seed: int) -> torch.nn.Module:
 @METRICS.register()
 class ModelParameterRandomisation(Metric):
     name = "model_parameter_randomisation"
+    nan_means = "a map (original or randomised) is constant: no similarity"
     family = "randomisation"
     higher_is_better = False
     role = "sanity"

@@ -64,6 +64,7 @@ def noisy_linear_imputation(image: np.ndarray, removed: np.ndarray, noise: float
 @METRICS.register()
 class ROAD(Metric):
     name = "road"
+    nan_means = "the map is constant (all zero included): it gives no order"
     family = "faithfulness"
     higher_is_better = False
     description = "share of removal levels (most relevant first, noisy linear imputation) still classified right"

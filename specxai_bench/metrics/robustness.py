@@ -24,6 +24,7 @@ from .base import METRICS, Metric, ScoringBatch
 @METRICS.register()
 class MaxSensitivity(Metric):
     name = "max_sensitivity"
+    nan_means = "the map is all zero, or a re-explained map is not finite"
     family = "robustness"
     higher_is_better = False
     description = "largest relative change of the map under small uniform input noise (re-explains)"

@@ -20,6 +20,7 @@ from .masks import planted_band_rows
 
 class _ShortcutMetric(Metric):
     family = "localisation"
+    nan_means = "A+ sums to 0, or the planted band has no rows on the image"
     task_kinds = ("shortcut",)
 
     def __init__(self, *, margin_hz: float = 100.0) -> None:

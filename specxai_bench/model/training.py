@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from .. import __version__
 from ..data.datasets import TaskData
 from ..data.tasks import Task
-from ..errors import CheckpointError
+from ..errors import CheckpointError, SpecXAIError
 from ..io import atomic_write, config_hash
 from ..runtime import distributed, gpu
 from ..runtime.progress import progress_bar, status
@@ -31,6 +31,10 @@ from .checkpoints import (
 from .classifier import SpectrogramClassifier
 from .predict import accuracy
 from .profiles import Profile
+
+
+class TrainingError(SpecXAIError):
+    """Training cannot go on (a non-finite loss) or its state cannot be saved (disk full)."""
 
 
 def model_config(task: Task, profile: Profile, corpus_fingerprint: str, seed: int,
@@ -99,7 +103,11 @@ def train_or_load(task: Task, splits: dict[str, TaskData] | Callable[[], dict[st
                   resume_path=resume, chash=chash)
     meta.update(config_hash=chash, config=config, specxai_version=__version__)
     if env.is_main:
-        save_checkpoint(path, model, meta)
+        try:
+            save_checkpoint(path, model, meta)
+        except OSError as exc:  # the resume state stays: a rerun finds training finished and writes this again
+            raise TrainingError(f"could not write the checkpoint {path} ({exc.strerror or exc}); the training resume "
+                                f"state {resume.name} is kept: free disk space and rerun the same command") from None
         resume.unlink(missing_ok=True)
     distributed.barrier(env)
     return model.eval(), {**meta, "checkpoint": str(path), "cached": False}
@@ -195,14 +203,24 @@ def _train_epoch(model: torch.nn.Module, train: TaskData, opt: torch.optim.Optim
             loss = local * (env.world_size / len(idx))
         else:
             loss = F.cross_entropy(logits.float(), y.to(device))
+        value = distributed.all_sum(float(local.detach()), env) / len(idx) if env.active else float(loss.detach())
+        if not np.isfinite(value):  # before the step: NaN gradients would make every weight NaN
+            raise_non_finite_loss(value, desc, len(losses) + 1, train.ids, idx)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if sched is not None:
             sched.step()
-        losses.append(distributed.all_sum(float(local.detach()), env) / len(idx) if env.active
-                      else float(loss.detach()))
+        losses.append(value)
     return losses
+
+
+def raise_non_finite_loss(value: float, desc: str, step: int, ids: tuple[str, ...], idx: torch.Tensor) -> None:
+    """Stop training (every rank sees the same summed loss): nothing of this model is cached."""
+    first = ", ".join(ids[int(i)] for i in idx[:3])
+    raise TrainingError(f"{desc}: the loss became {value} at batch {step} (samples {first}, ...); training "
+                        "stopped and no checkpoint was written. The images are checked to be finite, so lower "
+                        "the learning rate, or look for extreme recordings among these samples")
 
 
 def _save_resume(path: Path, chash: str, model: torch.nn.Module, opt: torch.optim.Optimizer, sched: Any,
@@ -210,4 +228,10 @@ def _save_resume(path: Path, chash: str, model: torch.nn.Module, opt: torch.opti
     state = {"config_hash": chash, "model": model.state_dict(), "optimizer": opt.state_dict(),
              "scheduler": sched.state_dict() if sched is not None else None, "generator": gen.get_state(),
              "progress": st}
-    atomic_write(path, lambda f: torch.save(state, f))
+    try:
+        atomic_write(path, lambda f: torch.save(state, f))
+    except OSError as exc:  # the temp file is gone; the previous state file (if any) is whole
+        kept = f"the state after epoch {st['epoch'] - 1} is kept" if path.exists() else "no earlier state existed"
+        raise TrainingError(f"could not write the training resume state {path} after epoch {st['epoch']} "
+                            f"({exc.strerror or exc}); {kept}: free disk space and rerun the same command to "
+                            "resume") from None

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from ..errors import ConfigError
+from ..runtime.lock import lock_holder
 from .aggregate import (
     CELL,
     BoardConfig,
@@ -53,13 +54,19 @@ class Sources:
     notes: list[str] = field(default_factory=list)
 
 
+UNFINISHED = ("UNFINISHED RUN: a run (pid {pid}) was still writing {store} when this board was made; rows may be "
+              "missing. Regenerate the board when it has finished")
+
+
 def load_stores(paths: list[str | Path]) -> Sources:
     """Read and merge stores; a key present in several stores counts once (the first store wins)."""
     frames, timings, models, manifests, notes = [], [], {}, {}, []
     for p in paths:
         if not Path(p).is_file():
             raise ConfigError(f"results store {p} does not exist; give the results.sqlite a run wrote")
-        with ResultStore(Path(p)) as store:
+        if (pid := lock_holder(Path(p).parent)) is not None:
+            notes.insert(0, UNFINISHED.format(store=p, pid=pid))
+        with ResultStore(Path(p), read_only=True) as store:
             frames.append(store.rows_frame().assign(store=str(p)))
             timings.append(store.timings_frame())
             mf = store.models_frame()

@@ -44,3 +44,23 @@ class OutputLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+
+
+def lock_holder(folder: Path) -> str | None:
+    """The pid of the run that holds ``folder``'s lock now (its run is unfinished), else None.
+
+    Only reads: the lock file is not created, and a free lock is let go at once.
+    """
+    try:
+        fd = os.open(Path(folder) / ".lock", os.O_RDONLY)
+    except OSError:
+        return None  # no lock file: no run has used this folder
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)

@@ -3,8 +3,9 @@
 Handles TIMIT (``DR1/FCJF0/SA1.WAV``, NIST SPHERE or RIFF, beside ``SA1.PHN``: speaker = folder,
 group from its M/F first letter), MFA output (``.TextGrid`` with a ``phones`` tier), and corpora
 written by :mod:`.export` (speaker folders plus ``speakers.csv``). Skippable problems (unknown
-label, too short) are counted in a :class:`LoadReport`; problems that mean the data is broken
-raise DataError naming the file.
+label, too short, digital silence) are counted in a :class:`LoadReport`; problems that mean the
+data is broken (unreadable audio, a sample rate below 4 kHz, bad alignments) raise DataError
+naming the file.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ SKIP_NOT_SELECTED = "label not selected"
 SKIP_SHORT = "shorter than min_duration"
 SKIP_NO_ALIGNMENT = "audio file without alignment (file)"
 SKIP_DUPLICATE_AUDIO = "duplicate audio of one utterance (file)"
+SKIP_SILENT = "digital silence (no sample differs by more than one 16-bit step)"
+WARN_CANCEL = "channels cancel when mixed down to mono (one is the other inverted?): silent segments skipped"
+
+MIN_SAMPLE_RATE = 4000  # Hz: below this a file's header is wrong (no speech corpus is sampled that low)
+SILENCE_RANGE = 2.0 / 32768  # peak-to-peak range at or below which a stretch of audio is digital silence
 
 _TIMIT_SPEAKER = re.compile(r"^([MF])[A-Z]{3}[0-9]$", re.IGNORECASE)
 
@@ -63,10 +69,15 @@ class LoadOptions:
     measure_tracks: bool = True
     cache_dir: Path | None = None
     praat: PraatSettings = PraatSettings()
+    phn_rate: int | None = None  # the sample rate .PHN offsets count (None: the wav's own rate, as in TIMIT)
 
     def __post_init__(self) -> None:
         if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) or self.sample_rate < 1000:
             raise ConfigError(f"sample_rate must be an integer >= 1000 Hz, got {self.sample_rate!r}")
+        if self.phn_rate is not None and (isinstance(self.phn_rate, bool) or not isinstance(self.phn_rate, int)
+                                          or self.phn_rate < MIN_SAMPLE_RATE):
+            raise ConfigError(f"--phn-rate must be a sample rate in Hz (an integer >= {MIN_SAMPLE_RATE}), "
+                              f"got {self.phn_rate!r}")
         if not (isinstance(self.min_duration, (int, float)) and self.min_duration >= 0):
             raise ConfigError(f"min_duration must be seconds >= 0, got {self.min_duration!r}")
         object.__setattr__(self, "labels", check_label_set(self.labels))
@@ -97,7 +108,7 @@ class LoadReport:
 def load_aligned_folder(
     path: str | Path, *, sample_rate: int = 22050, min_duration: float = 0.03,
     labels: Iterable[str] | None = None, measure_tracks: bool = True, cache_dir: str | Path | None = None,
-    group: str = "unknown",
+    group: str = "unknown", phn_rate: int | None = None,
 ) -> tuple[Corpus, LoadReport]:
     """Every phone of every aligned utterance under ``path``, resampled to ``sample_rate``.
 
@@ -105,14 +116,15 @@ def load_aligned_folder(
     name. Group = ``speakers.csv`` (speaker,group) when present, else TIMIT's M/F speaker
     prefix, else ``group``. ``labels`` keeps only those CMU phones; ``measure_tracks`` runs
     Praat per utterance (cached in ``cache_dir``; without it tracks are empty, i.e. all NaN);
-    segments shorter than ``min_duration`` s are dropped. Segment ids are
+    segments shorter than ``min_duration`` s are dropped; ``phn_rate`` is the rate .PHN sample offsets
+    count when it is not the wav's own (a .PHN made for 16 kHz beside a 22.05 kHz wav). Segment ids are
     ``<relative path stem>/<index>_<label>``, index = the interval's position in its alignment
     file (silences included), so an id does not change with the options.
     """
     if group not in GROUPS:
         raise ConfigError(f"group must be one of {GROUPS}, got {group!r}")
     loader = UtteranceLoader(LoadOptions(sample_rate=sample_rate, min_duration=min_duration, labels=labels,
-                                         measure_tracks=measure_tracks, cache_dir=cache_dir))
+                                         measure_tracks=measure_tracks, cache_dir=cache_dir, phn_rate=phn_rate))
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"{root}: not a folder: give the folder that holds the corpus's wav and alignment files")
@@ -141,18 +153,22 @@ class UtteranceLoader:
     def load(self, audio_path: Path, alignment_path: Path, *, utterance: str, speaker: str, group: str) -> None:
         """Add the segments of one utterance (its wav and alignment)."""
         opts = self.options
-        audio, native_sr, channels = read_audio(audio_path)
+        data, native_sr = read_channels(audio_path)
+        audio, channels = mix_down(data), data.shape[1]
         if channels > 1:
             self.warnings[f"{channels}-channel audio mixed down to mono"] += 1
+            if is_silent(audio) and not all(is_silent(data[:, c]) for c in range(channels)):
+                self.warnings[WARN_CANCEL] += 1
+        native = audio
         if alignment_path.suffix.lower() == ".phn":
-            intervals = read_phn(alignment_path, native_sr, n_samples=len(audio))
+            intervals = self._read_phn(alignment_path, native_sr, len(audio))
         else:
             intervals = read_phones(alignment_path, duration=len(audio) / native_sr)
         if native_sr != opts.sample_rate:
             audio = librosa.resample(audio, orig_sr=native_sr, target_sr=opts.sample_rate)
             self.warnings[f"resampled {native_sr} -> {opts.sample_rate} Hz"] += 1
         self.utterances += 1
-        kept = self._select(intervals, len(audio))
+        kept = [k for k in self._select(intervals, len(audio)) if not self._silent(native, native_sr, k)]
         if not kept:
             return
         sr = opts.sample_rate
@@ -185,6 +201,34 @@ class UtteranceLoader:
             kept.append((index, phone, s0, s1))
         return kept
 
+    def _read_phn(self, path: Path, native_sr: int, n_native: int) -> list[Interval]:
+        """A .PHN's intervals in seconds: offsets count ``phn_rate`` samples (default: the wav's rate).
+
+        An alignment that ends well before its audio is counted as a warning naming the rate it
+        fits (its offsets were probably written for another sample rate: every interval lands early).
+        """
+        rate = self.options.phn_rate or native_sr
+        try:
+            intervals = read_phn(path, rate, n_samples=int(np.ceil(n_native * rate / native_sr)))
+        except DataError as e:
+            if "past the end" not in str(e):
+                raise
+            raise DataError(f"{e} (if the .PHN counts samples at another rate than the wav's {native_sr} Hz, "
+                            "give that rate with --phn-rate)") from None
+        if warning := phn_rate_warning(intervals[-1].end, n_native / native_sr, rate, native_sr):
+            self.warnings[warning] += 1
+        return intervals
+
+    def _silent(self, native: np.ndarray, native_sr: int, kept: tuple[int, str, int, int]) -> bool:
+        """Skip (and count) a segment that is digital silence in the file's own samples: its image
+        would be constant (an all-zero segment came out as the loudest possible image)."""
+        _, _, s0, s1 = kept
+        scale = native_sr / self.options.sample_rate
+        if is_silent(native[int(s0 * scale):max(int(np.ceil(s1 * scale)), int(s0 * scale) + 1)]):
+            self.skip(SKIP_SILENT)
+            return True
+        return False
+
     def report(self, source: str) -> LoadReport:
         return LoadReport(
             source=source, utterances=self.utterances, segments=len(self.segments),
@@ -208,6 +252,12 @@ class UtteranceLoader:
 
 def read_audio(path: Path) -> tuple[np.ndarray, int, int]:
     """(mono float32 samples, sample rate, original channel count); DataError if unusable."""
+    data, sr = read_channels(path)
+    return mix_down(data), sr, data.shape[1]
+
+
+def read_channels(path: Path) -> tuple[np.ndarray, int]:
+    """(float32 samples [N, channels], sample rate); DataError if unusable or implausible."""
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.SoundFileError, RuntimeError, ValueError, OSError, EOFError) as e:
@@ -217,9 +267,37 @@ def read_audio(path: Path) -> tuple[np.ndarray, int, int]:
         raise DataError(f"{path}: audio file holds no samples: re-export it or remove it with its alignment")
     if not np.isfinite(data).all():
         raise DataError(f"{path}: audio holds NaN or infinite samples: re-export it as PCM WAV")
-    channels = data.shape[1]
-    mono = data[:, 0] if channels == 1 else data.mean(axis=1)
-    return np.ascontiguousarray(mono, dtype=np.float32), int(sr), channels
+    if sr < MIN_SAMPLE_RATE:
+        raise DataError(f"{path}: sample rate {sr} Hz is implausible for speech (below {MIN_SAMPLE_RATE} Hz): "
+                        "the file's header is probably wrong; re-export it with its true sample rate")
+    return data, int(sr)
+
+
+def mix_down(data: np.ndarray) -> np.ndarray:
+    """Mono float32 from [N, channels] (the mean of the channels)."""
+    mono = data[:, 0] if data.shape[1] == 1 else data.mean(axis=1)
+    return np.ascontiguousarray(mono, dtype=np.float32)
+
+
+def is_silent(audio: np.ndarray) -> bool:
+    """Digital silence: no sample differs from another by more than one 16-bit step (constant
+    audio, an offset included; quiet speech with dither is far above this)."""
+    return audio.size == 0 or float(np.ptp(audio)) <= SILENCE_RANGE
+
+
+COMMON_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000)
+
+
+def phn_rate_warning(end: float, duration: float, rate: int, native_sr: int) -> str | None:
+    """The load-report warning for a .PHN whose last interval ends before 80 % of its audio, naming
+    the sample rate its offsets fit; None when it reaches further."""
+    if duration <= 0 or end >= 0.8 * duration:
+        return None
+    fits = [r for r in COMMON_RATES if abs(end / duration * rate - r) <= 0.02 * r and r != rate]
+    guess = f" they fit {fits[0]} Hz: if so, pass --phn-rate {fits[0]}" if fits else \
+        " if they count samples at another rate, give it with --phn-rate"
+    return (f".PHN alignment ends well before its audio (read at {rate} Hz, the intervals cover "
+            f"{round(100 * end / duration, -1):.0f} % of it):{guess}")
 
 
 def read_speakers(path: Path) -> dict[str, str]:
@@ -228,7 +306,7 @@ def read_speakers(path: Path) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     try:
-        with path.open(newline="", encoding="utf-8") as f:
+        with path.open(newline="", encoding="utf-8-sig") as f:  # -sig: spreadsheet programs write a BOM
             rows = list(csv.reader(f))
     except (OSError, UnicodeDecodeError, csv.Error) as e:
         raise DataError(f"{path}: cannot read the speaker table ({e}): fix or delete it") from e

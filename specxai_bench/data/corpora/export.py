@@ -19,6 +19,7 @@ import numpy as np
 import soundfile as sf
 
 from ...errors import ConfigError, DataError
+from ...io import sweep_stale_temps, temp_prefix
 from .aligned import GROUPS
 from .base import Corpus, Segment
 from .intervals import Interval
@@ -40,7 +41,8 @@ def export_corpus(corpus: Corpus, out_dir: str | Path, *, overwrite: bool = Fals
     if not corpus.segments:
         raise DataError(f"corpus {corpus.name!r} has no segments: nothing to export")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    sweep_stale_temps(out.parent)  # what a killed export left behind
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".tmp", dir=out.parent))
     try:
         groups = _write_utterances(corpus, tmp)
         rows = "".join(f"{spk},{grp}\n" for spk, grp in sorted(groups.items()))
@@ -127,7 +129,7 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
     if not out.exists():
         os.rename(tmp, out)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    old = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".old", dir=out.parent))
     os.rename(out, old / out.name)
     os.rename(tmp, out)
     shutil.rmtree(old, ignore_errors=True)

@@ -19,8 +19,9 @@ KINDS = ("synthetic", "aligned", "ljspeech")
 
 
 def load_corpus(spec: str, *, synthetic: SyntheticConfig, seed: int, labels: Iterable[str], cache_dir: Path,
-                progress: bool = True) -> Corpus:
-    """The corpus named by ``spec``; real corpora keep only ``labels`` and get Praat tracks (cached)."""
+                progress: bool = True, phn_rate: int | None = None) -> Corpus:
+    """The corpus named by ``spec``; real corpora keep only ``labels`` and get Praat tracks (cached).
+    ``phn_rate``: the sample rate an aligned corpus's .PHN offsets count, when not the wav's."""
     kind, _, arg = spec.partition(":")
     if kind not in KINDS:
         raise UnknownNameError(f"unknown corpus kind {kind!r} in --corpus {spec!r}; use synthetic, "
@@ -31,12 +32,14 @@ def load_corpus(spec: str, *, synthetic: SyntheticConfig, seed: int, labels: Ite
         return synthesize(replace(synthetic, seed=seed), progress=progress)
     if not arg:
         raise ConfigError(f"--corpus {kind} needs a path: {kind}:PATH")
+    if phn_rate is not None and kind != "aligned":
+        raise ConfigError(f"--phn-rate is for .PHN alignments (--corpus aligned:PATH), not --corpus {kind}")
     options = dict(labels=sorted(set(labels)), measure_tracks=True, cache_dir=cache_dir / "praat",
                    sample_rate=synthetic.sample_rate)
     if kind == "aligned":
         from .aligned import load_aligned_folder
 
-        corpus, report = load_aligned_folder(Path(arg), **options)
+        corpus, report = load_aligned_folder(Path(arg), **options, phn_rate=phn_rate)
     else:
         from .ljspeech import load_ljspeech
 

@@ -161,6 +161,10 @@ def _tier_key(name: str) -> str:
 def _decode(data: bytes, path: str | Path) -> str:
     if data.startswith(b"ooBinaryFile"):
         raise DataError(f"{path}: a binary Praat file: save the TextGrid from Praat as a text file")
+    if data[:2] not in (b"\xff\xfe", b"\xfe\xff") and (order := _bomless_utf16(data)):
+        raise DataError(f"{path}: UTF-16 ({order}) text without a byte-order mark (every other byte is 0), so "
+                        "its encoding cannot be told for sure: re-save it from Praat (which writes the mark) or "
+                        "convert it to UTF-8")
     try:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             return data.decode("utf-16")
@@ -169,6 +173,20 @@ def _decode(data: bytes, path: str | Path) -> str:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise DataError(f"{path}: broken UTF-16 text: re-save the TextGrid from Praat") from None
         return data.decode("latin-1")  # older Praat wrote ISO Latin-1
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """"little-endian" / "big-endian" when ``data`` looks like UTF-16 text without a BOM: ASCII
+    characters then leave a zero byte at every odd (little-endian) or even (big-endian) offset."""
+    head = data[:400]
+    if len(head) < 4 or head.count(0) < len(head) // 4:
+        return None
+    odd, even = head[1::2].count(0), head[0::2].count(0)
+    if odd >= 0.8 * len(head[1::2]) and even < 0.2 * len(head[0::2]):
+        return "little-endian"
+    if even >= 0.8 * len(head[0::2]) and odd < 0.2 * len(head[1::2]):
+        return "big-endian"
+    return None
 
 
 def _read_tier(toks: "_Tokens", number: int, path: str) -> Tier:
