@@ -259,6 +259,14 @@ class Experiment:
                              progress=self.cfg.progress and self.env.is_main, train=train,
                              recreate_hint=self.cfg.command())
 
+    def with_train_seed(self, seed: int) -> "Experiment":
+        """The same corpus, splits and images, with the models of training seed ``seed`` (study seeds)."""
+        other = replace(self, cfg=replace(self.cfg, train_seed=seed))
+        for key in ("corpus", "fingerprint"):  # built once, shared: the data do not depend on the training seed
+            if key in self.__dict__:
+                other.__dict__[key] = self.__dict__[key]
+        return other
+
     def with_corpus(self, spec: str, seed: int) -> "Experiment":
         """The same run on another corpus (same split seed, profile and models' config)."""
         return replace(self, corpus_spec=(spec, seed), _selections={})
