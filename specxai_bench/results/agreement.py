@@ -1,7 +1,8 @@
 """Metric agreement: do two metrics rank the attribution methods alike?
 
 For each (task, model, target mode) in the stores: every method (with its options) gets its mean
-under every metric over the test samples (finite values only, as on the boards); each metric's
+under every metric over the test samples that every metric scored (finite values only, as on the
+boards; :func:`common_samples`); each metric's
 means are signed so that higher is better (its registered direction); Kendall's tau-b is taken
 between the method orders of every pair of metrics, over the methods both score (at least
 ``min_methods``; fewer, and the cell says so). tau = 1: the same order, -1: reversed, 0: unrelated.
@@ -52,6 +53,7 @@ class Agreement:
     low: np.ndarray
     high: np.ndarray
     n_methods: np.ndarray  # [M, M] int: methods both metrics score
+    samples: int  # the samples every metric scored
     speakers: int
     boot: np.ndarray  # [R, M, M] the resampled taus (for family summaries)
 
@@ -85,6 +87,7 @@ def agreement(rows: pd.DataFrame, cfg: AgreementConfig = AgreementConfig()) -> l
 
     out = []
     for (task, model, mode), part in rows.groupby(["task", "model", "target_mode"], sort=True):
+        part = common_samples(part)
         part = part[np.isfinite(part["value"].to_numpy(np.float64))]
         if part.empty:
             continue
@@ -113,9 +116,19 @@ def agreement(rows: pd.DataFrame, cfg: AgreementConfig = AgreementConfig()) -> l
         few = n_methods < cfg.min_methods
         tau, low, high = (np.where(few, np.nan, a) for a in (tau, low, high))
         out.append(Agreement(task, model, mode, _labels(metric_keys), [_family(m) for m, _ in metric_keys],
-                             [_method_label(m, o) for m, o in entries], tau, low, high, n_methods, len(speakers),
+                             [_method_label(m, o) for m, o in entries], tau, low, high, n_methods,
+                             part["sample"].nunique(), len(speakers),
                              np.where(few[None], np.nan, boot)))
     return out
+
+
+def common_samples(part: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the samples that every metric of ``part`` scored (a row stored, NaN included), so that
+    all the rankings rest on the same samples (a cheap metric run on every sample and an expensive one
+    with --max-samples in one store are compared on the latter's samples)."""
+    n_metrics = part[["metric", "metric_version"]].drop_duplicates().shape[0]
+    per_sample = part.groupby("sample")[["metric", "metric_version"]].apply(lambda g: len(g.drop_duplicates()))
+    return part[part["sample"].isin(per_sample.index[per_sample == n_metrics])]
 
 
 def _means(sums: np.ndarray, counts: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -34,7 +34,8 @@ def _ci_note(a: Agreement, cfg: AgreementConfig) -> str:
 
 
 def _title(a: Agreement) -> str:
-    return (f"{a.task} — model {a.model}, target {a.target_mode}: {len(a.methods)} methods, {a.speakers} speakers")
+    return (f"{a.task} — model {a.model}, target {a.target_mode}: {len(a.methods)} methods, {a.samples} samples "
+            f"(those every metric scored), {a.speakers} speakers")
 
 
 def figure_stem(a: Agreement, results: list[Agreement]) -> str:

@@ -115,3 +115,14 @@ def test_cli_refuses_too_few_methods_and_unknown_tasks(tmp_path, capsys):
     assert main(args + ["--tasks", "vowel5"]) == 2 and "vowel5 have no rows" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
     assert main(args + ["--min-methods", "5", "--n-resamples", "100"]) == 0
+
+
+def test_rankings_rest_on_the_samples_every_metric_scored():
+    """A cheap metric on every sample and an expensive one on a subset: both are ranked on the subset."""
+    full = rows()
+    subset = {f"s{s}-0" for s in range(6)}
+    part = full[(full["metric"] != LOW) | full["sample"].isin(subset)].copy()
+    shifted = part["sample"].isin(subset) | (part["metric"] != GT)
+    part.loc[~shifted, "value"] = -part.loc[~shifted, "value"] * 100  # GT reversed off the subset
+    (a,) = agreement(part, AgreementConfig(n_resamples=200))
+    assert a.tau[a.metrics.index(GT), a.metrics.index(LOW)] == 1.0  # only the subset counts
