@@ -45,6 +45,9 @@ class RunConfig:
     arch: str | None = None
     device: str = "auto"
     seed: int = 0
+    # the model's initial weights, data order and augmentation; None = --seed. The corpus, the split and
+    # the sample draw stay on --seed, so N training seeds give N models on identical data (study seeds)
+    train_seed: int | None = None
     output: Path = Path("specxai-output")
     retrain: bool = False
     target: str = "true"
@@ -92,8 +95,15 @@ class RunConfig:
     def identity(self) -> dict[str, Any]:
         """The fields that decide what is computed (the run id hashes these)."""
         skip = set(self.NOT_IN_COMMAND) | {"call_timeout"}
+        if self.train_seed in (None, self.seed):  # the default: run ids made before --train-seed stay the same
+            skip.add("train_seed")
         return {k: v for k, v in asdict(self).items()
                 if k not in skip and not ((k in SIZE_OVERRIDES or k == "phn_rate") and v is None)}
+
+    @property
+    def model_seed(self) -> int:
+        """The seed of the model's initial weights, data order and augmentation (--train-seed, else --seed)."""
+        return self.seed if self.train_seed is None else self.train_seed
 
     @classmethod
     def from_manifest(cls, config: dict[str, Any], output: Path | None = None) -> "RunConfig":
@@ -125,6 +135,8 @@ def plan(cfg: RunConfig) -> Plan:
     from .metrics import METRICS
 
     check_seed(cfg.seed)  # before any work: a bad seed failed deep inside numpy after the store was made
+    if cfg.train_seed is not None:
+        check_seed(cfg.train_seed, "--train-seed")
     methods = METHODS.resolve(cfg.methods)
     metrics = METRICS.resolve(cfg.metrics)
     tasks = resolve_tasks(",".join(cfg.tasks))
@@ -254,10 +266,19 @@ class Experiment:
         """The task's trained model and its metadata: loaded from its checkpoint, or trained
         (``train=False``: a missing checkpoint is an error saying which command recreates it)."""
         return train_or_load(task, lambda: self.data(task), self.profile, corpus_fingerprint=self.fingerprint,
-                             seed=self.cfg.seed, device=self.device, checkpoint_dir=self.output / "checkpoints",
+                             seed=self.cfg.seed, train_seed=self.cfg.model_seed, device=self.device,
+                             checkpoint_dir=self.output / "checkpoints",
                              retrain=self.cfg.retrain and train, weights=self.cfg.weights,
                              progress=self.cfg.progress and self.env.is_main, train=train,
                              recreate_hint=self.cfg.command())
+
+    def with_train_seed(self, seed: int) -> "Experiment":
+        """The same corpus, splits and images, with the models of training seed ``seed`` (study seeds)."""
+        other = replace(self, cfg=replace(self.cfg, train_seed=seed))
+        for key in ("corpus", "fingerprint"):  # built once, shared: the data do not depend on the training seed
+            if key in self.__dict__:
+                other.__dict__[key] = self.__dict__[key]
+        return other
 
     def with_corpus(self, spec: str, seed: int) -> "Experiment":
         """The same run on another corpus (same split seed, profile and models' config)."""

@@ -99,17 +99,21 @@ def _run_locked(exp: Experiment) -> RunSummary:
         t = time.time()
         model, meta = exp.model(task)
         stage_seconds[f"model:{task.name}"] = time.time() - t
-        if task.shortcut is not None:  # the band removal test: does the model use the planted band?
-            from .model.checks import band_check
-            check = band_check(model, task, exp.selection(task)["test"], splits["test"].images, profile.image_size,
-                               cfg.seed, device, profile.eval_batch_size)
-            meta = {**meta, "band_removal": check}
+        if task.shortcut is not None:  # band removal / intervention check: does the model use the planted cue?
+            from .model.checks import cue_check
+            key, check = cue_check(model, task, exp.selection(task)["test"], splits["test"].images,
+                                   profile.image_size, cfg.seed, device, profile.eval_batch_size)
+            meta = {**meta, key: check}
         if env.is_main:
             store.write_model(task.name, meta["config_hash"], {k: v for k, v in meta.items() if k != "history"}
                               | {"profile": profile.name})
         outcome = TaskOutcome(task.name, meta["config_hash"], meta)
         t = time.time()
-        test = _limit(splits["test"], cfg.max_samples)
+        test = splits["test"]
+        if "intervention" in meta:  # tf-shortcut: only the samples on which the model provably uses the cue
+            from .model.checks import provable_index
+            test = test.subset(provable_index(test.ids, meta["intervention"]))
+        test = _limit(test, cfg.max_samples)
         outcome.samples = test.ids
         targets = attribution_targets(model, test, cfg, device, profile)
         if not any(METRICS.create(s).applies_to(task.kind) for s in metric_specs):
@@ -204,7 +208,7 @@ def run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome
             outcome.failures.append(f"{task.name}/{method.name}: {int(bad.sum())} sample(s) failed: {why} "
                                     f"(first: {sub.ids[int(np.argmax(bad))]})")
         batch = None if maps is None else ScoringBatch(torch.nan_to_num(maps), images, tg, sub.f0, sub.formants,
-                                                       sub.axis, model, method, sub.bands)
+                                                       sub.axis, model, method, sub.bands, sub.boxes, sub.durations)
         rows = []
         for metric in metrics:
             values, errors = _score(metric, batch, len(idx), cfg.call_timeout, guard)
@@ -265,6 +269,8 @@ def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp
     import quantus
     import torchvision
 
+    from .model.checks import intervention_summary
+
     return {
         "run": run_id, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": cfg.command(),
         "config": {**asdict(cfg), "output": str(cfg.output)}, "profile": asdict(profile), "device": device,
@@ -276,6 +282,8 @@ def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp
                                                                 "n_test", "checkpoint", "cached", "train_seconds",
                                                                 "best_epoch")}
                    | ({"band_removal": o.model_meta["band_removal"]} if "band_removal" in o.model_meta else {})
+                   | ({"intervention": intervention_summary(o.model_meta["intervention"])}
+                      if "intervention" in o.model_meta else {})
                    for o in outcomes},
         "failures": [f for o in outcomes for f in o.failures], "stage_seconds": stage_seconds,
         "versions": {"specxai_bench": __version__, "python": platform.python_version(), "torch": torch.__version__,

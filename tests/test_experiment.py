@@ -23,8 +23,8 @@ def parse(command: str, *extra: str) -> RunConfig:
     RunConfig(methods=("cam", "gradcam"), metrics=("formant_band_mass",), tasks=("vowel5",)),
     RunConfig(methods=("gradcam@layer=layer3", "input_energy"), metrics=("formant_band_lift@formants=1+2", "f0_band_mass"),
               tasks=("vowel5-4k", "voicing"), corpus="aligned:/data/x y", profile="smoke", arch="resnet34",
-              seed=3, target="predicted", batch_size=4, max_samples=2, weights=Path("/w/r18.pt"), call_timeout=30.5,
-              epochs=1, image_size=64, speakers_per_group=3),
+              seed=3, train_seed=5, target="predicted", batch_size=4, max_samples=2, weights=Path("/w/r18.pt"),
+              call_timeout=30.5, epochs=1, image_size=64, speakers_per_group=3),
 ])
 def test_the_printed_command_parses_back_to_the_same_config(cfg):
     assert parse(cfg.command()) == cfg
@@ -70,3 +70,14 @@ def test_experiment_builds_each_step_once_and_only_the_splits_asked_for(tmp_path
     assert other.fingerprint != exp.fingerprint and other.cfg is exp.cfg
     pooled = other.eval_data(task, ("val", "test"))
     assert len(pooled) == len(other.selection(task)["val"]) + len(other.selection(task)["test"])
+
+
+def test_train_seed_defaults_to_the_seed_and_keeps_run_ids():
+    """--train-seed moves only the model: absent (or equal to --seed) the run id is the one runs had
+    before the option existed; another value is another run."""
+    base = RunConfig(methods=("cam",), metrics=("f0_band_mass",), tasks=("voicing",), seed=2)
+    assert base.model_seed == 2 and "train_seed" not in base.identity()
+    assert RunConfig(**{**base.__dict__, "train_seed": 2}).identity() == base.identity()
+    other = RunConfig(**{**base.__dict__, "train_seed": 7})
+    assert other.model_seed == 7 and other.identity() == {**base.identity(), "train_seed": 7}
+    assert "--train-seed 7" in other.command() and parse(other.command()) == other

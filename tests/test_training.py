@@ -53,3 +53,26 @@ def test_training_resumes_after_a_crash_with_identical_weights(small_corpus, tmp
     for a, b in zip(ref.state_dict().values(), resumed.state_dict().values()):
         assert torch.equal(a, b)
     assert not list((tmp_path / "b").glob("*.resume.pt"))  # removed once the checkpoint is written
+
+
+def test_train_seed_moves_the_weights_not_the_data_and_keeps_old_names(small_corpus, tmp_path):
+    from dataclasses import replace
+
+    import torch
+
+    from specxai_bench.io import config_hash
+    from specxai_bench.model import training
+
+    task, splits, profile = _tiny_setup(small_corpus, tmp_path)
+    profile = replace(profile, epochs=1)
+    old = training.model_config(task, profile, "fp", seed=0)
+    assert "train_seed" not in old  # checkpoints named before --train-seed keep their names
+    assert training.model_config(task, profile, "fp", seed=0, train_seed=0) == old
+    assert config_hash(training.model_config(task, profile, "fp", seed=0, train_seed=1)) != config_hash(old)
+    kw = dict(corpus_fingerprint="fp", seed=0, device="cpu", progress=False)
+    a, meta_a = training.train_or_load(task, splits, profile, checkpoint_dir=tmp_path / "a", train_seed=1, **kw)
+    b, meta_b = training.train_or_load(task, splits, profile, checkpoint_dir=tmp_path / "b", train_seed=1, **kw)
+    c, _ = training.train_or_load(task, splits, profile, checkpoint_dir=tmp_path / "c", **kw)
+    same = all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    differ = any(not torch.equal(x, y) for x, y in zip(a.state_dict().values(), c.state_dict().values()))
+    assert same and differ and meta_a["config"]["train_seed"] == 1 and meta_a["config"]["seed"] == 0

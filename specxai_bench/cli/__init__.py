@@ -9,7 +9,7 @@ import sys
 from .. import __version__
 from ..errors import SpecXAIError
 
-SUBCOMMANDS = ("run", "list", "corpus", "leaderboard", "report", "study")
+SUBCOMMANDS = ("run", "list", "corpus", "leaderboard", "report", "study", "meta")
 
 
 def build_parser() -> argparse.ArgumentParser:

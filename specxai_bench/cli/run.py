@@ -37,7 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="auto = paper on CUDA, cpu otherwise (default: auto)")
     p.add_argument("--arch", default=None, help="override the profile's architecture (e.g. resnet101)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
-    p.add_argument("--seed", type=arguments.seed, default=0)
+    p.add_argument("--seed", type=arguments.seed, default=0,
+                   help="corpus, split, sample draw and (by default) training")
+    add_train_seed_option(p)
     p.add_argument("--output", type=arguments.folder, default=Path("specxai-output"),
                    help="folder for results, checkpoints and the manifest (default: ./specxai-output)")
     p.add_argument("--target", default="true", choices=["true", "predicted"],
@@ -58,6 +60,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_size_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=execute)
+
+
+def add_train_seed_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--train-seed", type=arguments.seed, default=None, metavar="N",
+                   help="seed of the model's initial weights, data order and augmentation (default: --seed); the "
+                        "corpus, split and sample draw stay on --seed")
 
 
 def add_size_options(p: argparse.ArgumentParser) -> None:

@@ -18,13 +18,14 @@ from .run import add_size_options, config_from_args, exit_status
 DEFAULT_METHODS = ("cam", "gradcam", "input_energy")  # input_energy: the baseline to clear
 # the linguistic lifts (1 = chance) and masses; each applies to the tasks its definition fits
 DEFAULT_METRICS = ("formant_band_lift", "formant_band_mass", "f0_band_lift", "f0_band_mass")
+SEEDS_METHODS = ("cam", "gradcam", "integrated_gradients", "lrp_epsilon")  # study seeds: Shen et al.'s question
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("study", help="the study's open checks: frequency cut-off, speaker groups, cross-corpus",
                        description="Run one of the study's open checks and write its table (Markdown + CSV, with "
                                    "provenance) to --out.")
-    studies = p.add_subparsers(dest="study", metavar="{cutoff,groups,cross-corpus}", required=True)
+    studies = p.add_subparsers(dest="study", metavar="{cutoff,groups,cross-corpus,seeds}", required=True)
     cut = studies.add_parser("cutoff", help="vowel5 at 2, 3, 4, 5 kHz and full band: accuracy and formant lift")
     grp = studies.add_parser("groups", help="accuracy and metrics per speaker group (men / women / children, or a "
                                             "metadata column)")
@@ -44,9 +45,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cross.add_argument("--eval-splits", default="test",
                        help="which speaker splits of the evaluation corpus to score: test (default), or e.g. "
                             "train,val,test for all its speakers")
-    for sp in (cut, grp, cross):
+    seeds = studies.add_parser("seeds", help="N models on identical data (--train-seed): agreement of their maps, "
+                                             "metric SD between seeds beside the CI")
+    seeds.add_argument("--tasks", default="vowel5,voicing", help="tasks (default: vowel5,voicing)")
+    seeds.add_argument("--train-seeds", type=int, default=5, metavar="N",
+                       help="models per task, trained with --train-seed SEED, SEED+1, ... (default: 5)")
+    seeds.add_argument("--top-share", type=float, default=0.1,
+                       help="share of cells by |A| whose IoU between seeds is reported (default: 0.1)")
+    seeds.add_argument("--max-samples", type=int, default=0,
+                       help="attribute only N test samples per class (0 = all), as for `run`")
+    for sp in (cut, grp, cross, seeds):
         sp.add_argument("--methods", default=",".join(DEFAULT_METHODS),
-                        help=f"methods (default: {','.join(DEFAULT_METHODS)}; input_energy is the baseline)")
+                        help="methods (default: %(default)s; input_energy is the baseline)")
         sp.add_argument("--metrics", default=",".join(DEFAULT_METRICS), help="metrics (default: the lifts and masses)")
         sp.add_argument("--corpus", default="synthetic", help="training corpus, as for `run` (default: synthetic)")
         sp.add_argument("--profile", default="auto", choices=["auto", *PROFILES])
@@ -64,6 +74,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         sp.add_argument("--retrain", action="store_true")
         sp.add_argument("--no-progress", action="store_true")
         sp.set_defaults(func=execute)
+    seeds.set_defaults(methods=",".join(SEEDS_METHODS))
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -98,6 +109,8 @@ def execute(args: argparse.Namespace) -> int:
     kwargs = {}
     if args.study == "groups":
         kwargs = dict(metadata=args.speaker_metadata, column=args.group_column)
+    elif args.study == "seeds":
+        kwargs = dict(train_seeds=args.train_seeds, top_share=args.top_share)
     elif args.study == "cross-corpus":
         kwargs = dict(eval_corpus=args.eval_corpus, eval_seed=args.eval_seed,
                       eval_splits=tuple(s.strip() for s in args.eval_splits.split(",") if s.strip()))

@@ -70,7 +70,8 @@ def _pack(data: TaskData) -> dict[str, Any]:
             "f0": torch.from_numpy(np.ascontiguousarray(data.f0, dtype=np.float64)),
             "formants": torch.from_numpy(np.ascontiguousarray(data.formants, dtype=np.float64)),
             "axis": [float(data.axis.fmin), float(data.axis.fmax), int(data.axis.n_rows)]} | (
-                {} if data.bands is None else {"bands": torch.from_numpy(np.ascontiguousarray(data.bands, np.float64))})
+                {k: torch.from_numpy(np.ascontiguousarray(v, np.float64))
+                 for k, v in (("bands", data.bands), ("boxes", data.boxes), ("durations", data.durations)) if v is not None})
 
 
 def _unpack(blob: dict[str, Any]) -> TaskData:
@@ -79,7 +80,7 @@ def _unpack(blob: dict[str, Any]) -> TaskData:
                     labels=tuple(blob["labels"]), speakers=tuple(blob["speakers"]), groups=tuple(blob["groups"]),
                     f0=blob["f0"].numpy(), formants=blob["formants"].numpy(),
                     axis=FrequencyAxis(float(fmin), float(fmax), int(rows)),
-                    bands=blob["bands"].numpy() if "bands" in blob else None)
+                    **{k: blob[k].numpy() if k in blob else None for k in ("bands", "boxes", "durations")})
 
 
 def save_splits(path: Path, splits: dict[str, TaskData]) -> None:

@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 from ..errors import DataError
 from ..runtime.progress import progress_bar
 from .corpora.base import Corpus, Segment
-from .shortcut import plant
+from .shortcut import cue_boxes, plant
 from .spectrogram import FrequencyAxis, SpectrogramConfig, spectrogram_image
 from .splits import SPLITS, select_segments
 from .tasks import Task
@@ -32,6 +32,10 @@ class TaskData:
     axis: FrequencyAxis
     # shortcut task: [N, 2] (centre, width) Hz of the band planted in each sample's audio; None for other tasks
     bands: np.ndarray | None = None
+    # shortcut tasks: [N, 2, 4] the cue's and the decoy's box (t0 s, t1 s, low Hz, high Hz; data/boxes.py),
+    # the decoy NaN where there is none; None for other tasks
+    boxes: np.ndarray | None = None
+    durations: np.ndarray | None = None  # [N] seconds: each segment's duration (its image is stretched to W)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -41,7 +45,7 @@ class TaskData:
         pick = lambda seq: tuple(seq[i] for i in idx)  # noqa: E731
         return TaskData(self.images[idx], self.targets[idx], pick(self.ids), pick(self.labels),
                         pick(self.speakers), pick(self.groups), self.f0[idx], self.formants[idx], self.axis,
-                        None if self.bands is None else self.bands[idx])
+                        *(None if x is None else x[idx] for x in (self.bands, self.boxes, self.durations)))
 
 
 def spectrogram_config(task: Task, image_size: int) -> SpectrogramConfig:
@@ -52,7 +56,8 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
                     selected: dict[str, list[tuple[Segment, int]]] | None = None) -> dict[str, TaskData]:
     """Images and aligned tracks for each split of ``task`` (balanced, split by speaker).
 
-    A shortcut task plants each segment's class band in its audio first (shortcut.plant, seeded).
+    A shortcut task plants each segment's class band in its audio first (shortcut.plant, seeded)
+    and records where it put it (shortcut.cue_boxes).
     """
     cfg = spectrogram_config(task, image_size)
     selected = selected if selected is not None else select_segments(task, corpus, seed)
@@ -60,7 +65,7 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
     unusable: list[str] = []
     for split in SPLITS:
         items = selected[split]
-        images, f0, fm = [], [], []
+        images, f0, fm, boxes = [], [], [], []
         axis = None
         # one BLAS thread: these matmuls are tiny, and BLAS threads spinning beside torch's made
         # them 2-20x slower (benchmarks/pipeline_speed.py)
@@ -68,6 +73,8 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
             for seg, c in progress_bar(items, desc=f"{task.name} {split} spectrograms", unit="img",
                                        enabled=progress):
                 planted = seg if task.shortcut is None else plant(seg, task.shortcut, c, seed)
+                if task.shortcut is not None:
+                    boxes.append(cue_boxes(seg, task.shortcut, c, seed))
                 img, axis = spectrogram_image(planted, cfg)
                 tracks = seg.tracks.resample(image_size, seg.duration)
                 images.append(img)
@@ -85,6 +92,8 @@ def build_task_data(task: Task, corpus: Corpus, image_size: int, seed: int, *, p
             f0=np.stack(f0) if f0 else np.zeros((n, w)), formants=np.stack(fm) if fm else np.zeros((n, w, 3)),
             axis=axis,
             bands=None if task.shortcut is None else task.shortcut.bands(np.array([c for _, c in items])),
+            boxes=None if task.shortcut is None else (np.stack(boxes) if boxes else np.zeros((0, 2, 4))),
+            durations=np.array([s.duration for s, _ in items], dtype=np.float64),
         )
     if unusable:  # before any model sees them: a NaN image trains NaN weights, a constant one teaches nothing
         raise DataError(f"task {task.name}: {len(unusable)} segment(s) give an unusable spectrogram image:\n  "

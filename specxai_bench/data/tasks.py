@@ -18,7 +18,8 @@ class Task:
 
     ``label_map`` sends a segment label to its class (labels not in it are not used);
     ``fmax`` is the band limit of the spectrogram images (None: Nyquist); ``kind`` says which
-    prior applies: ``vowel`` (formants), ``voicing`` (F0 band) or ``shortcut`` (the planted band).
+    prior applies: ``vowel`` (formants), ``voicing`` (F0 band), ``shortcut`` (the planted band) or
+    ``tf-shortcut`` (the planted burst's time x frequency box).
     A task with ``shortcut`` takes its classes from the planted band, not from the label:
     ``label_map`` then only names the labels it draws on (:mod:`.shortcut`, :mod:`.splits`).
     """
@@ -67,18 +68,31 @@ STUDY_TASKS: dict[str, Task] = {
                    f"five vowels /i ae ah aa u/, below {k} kHz (cut-off ablation)") for k in (2, 3, 5))
 }
 
-# The controlled shortcut task (issue #5): five classes, each marked only by its own narrow band
+# The controlled shortcut tasks. `shortcut` (issue #5): five classes, each marked only by its own narrow band
 # planted above 4 kHz in the audio of vowel segments dealt to the classes independently of the vowel.
 # Full band (the bands lie between 4.6 and 7 kHz; Nyquist is 11,025 Hz for the synthetic corpus).
+# `tf-shortcut` (issue #19): each class's cue is a 40 ms burst of 300 Hz wide noise in its own band above
+# 4 kHz at a random time inside the vowel, plus a decoy burst of the same length and level in a band no
+# class uses (9 kHz) at another random time. Ground truth per sample: the cue's time x frequency box.
 SHORTCUT_BANDS_HZ = (4600.0, 5200.0, 5800.0, 6400.0, 7000.0)
+TF_SHORTCUT_BANDS_HZ = (4600.0, 5400.0, 6200.0, 7000.0, 7800.0)
+TF_SHORTCUT_DECOY_HZ = 9000.0
 SHORTCUT_TASKS: dict[str, Task] = {
     "shortcut": Task("shortcut", tuple(f"band{hz / 1000:g}k" for hz in SHORTCUT_BANDS_HZ), {v: v for v in VOWELS},
                      None, "shortcut",
                      "five classes, each marked only by a 100 Hz band of noise planted at 4.6/5.2/5.8/6.4/7.0 kHz "
                      "(-20 dB re the segment) in vowels dealt to the classes independently of the vowel; full band",
                      shortcut=ShortcutSpec(SHORTCUT_BANDS_HZ, width_hz=100.0, level_db=-20.0)),
+    "tf-shortcut": Task("tf-shortcut", tuple(f"burst{hz / 1000:g}k" for hz in TF_SHORTCUT_BANDS_HZ),
+                        {v: v for v in VOWELS}, None, "tf-shortcut",
+                        "five classes, each marked only by a 40 ms burst of 300 Hz wide noise at 4.6/5.4/6.2/7.0/7.8 "
+                        "kHz (-20 dB re the segment) at a random time in vowels dealt to the classes independently "
+                        "of the vowel, plus a decoy burst at 9 kHz at another random time; full band",
+                        shortcut=ShortcutSpec(TF_SHORTCUT_BANDS_HZ, width_hz=300.0, level_db=-20.0, burst_ms=40.0,
+                                              decoy_hz=TF_SHORTCUT_DECOY_HZ)),
 }
 ALL_TASKS: dict[str, Task] = {**TASKS, **STUDY_TASKS, **SHORTCUT_TASKS}
+TASK_KINDS: tuple[str, ...] = tuple(dict.fromkeys(t.kind for t in ALL_TASKS.values()))  # the priors a metric may need
 
 
 def cutoff_task(khz: int | None) -> Task:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..data.spectrogram import FrequencyAxis
+from ..data.tasks import TASK_KINDS
 from ..registry import Registry
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class ScoringBatch:
     model: torch.nn.Module | None = None
     method: "AttributionMethod | None" = None  # the method that made the maps (for sanity checks)
     bands: np.ndarray | None = None  # shortcut task: [B, 2] (centre, width) Hz of each sample's planted band
+    # shortcut tasks: [B, 2, 4] the cue's and the decoy's box (t0 s, t1 s, low Hz, high Hz), decoy NaN where none
+    boxes: np.ndarray | None = None
+    durations: np.ndarray | None = None  # [B] seconds: each segment's duration (its image is stretched to W)
 
 
 class Metric:
@@ -44,7 +48,9 @@ class Metric:
     version: ClassVar[int] = 1
     family: ClassVar[str] = "other"  # linguistic, localisation, faithfulness, randomisation, robustness, complexity
     higher_is_better: ClassVar[bool] = True
-    task_kinds: ClassVar[tuple[str, ...]] = ("vowel", "voicing")
+    # the task kinds whose ground truth or prior the metric needs; a metric that reads only the maps and
+    # the model (faithfulness, randomisation, robustness, complexity) applies to every task
+    task_kinds: ClassVar[tuple[str, ...]] = TASK_KINDS
     description: ClassVar[str] = ""
     # "score": a column of the boards; "sanity": a check whose mean is read against ``sanity_threshold``
     # (pass on the better side of it for the metric's direction) and shown as a pass/fail flag per method
@@ -76,8 +82,8 @@ METRICS: Registry[Metric] = Registry("metric", Metric, "specxai_bench.metrics")
 
 def _load_builtins() -> None:
     # each module registers its metrics on import; one that fails to import is reported and skipped
-    METRICS.import_modules(__package__, ("complexity", "faithfulness", "faithfulness_correlation", "linguistic",
-                                         "randomisation", "road", "robustness", "shortcut"))
+    METRICS.import_modules(__package__, ("complexity", "faithfulness", "faithfulness_correlation", "ground_truth",
+                                         "linguistic", "randomisation", "road", "robustness", "shortcut"))
 
 
 METRICS.set_builtins_loader(_load_builtins)

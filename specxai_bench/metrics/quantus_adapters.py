@@ -41,6 +41,25 @@ def relevance_mass_accuracy(attributions: np.ndarray, mask: np.ndarray) -> np.nd
     return _call(m, np.maximum(attributions, 0), mask)
 
 
+def relevance_rank_accuracy(attributions: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """quantus.RelevanceRankAccuracy of A (signed) for ``mask``: share of the |mask| top cells inside it.
+
+    Quantus breaks ties by argsort order; ours counts tied cells in proportion, so compare on maps
+    without ties at the K-th value."""
+    import quantus
+
+    m = quantus.RelevanceRankAccuracy(abs=False, normalise=False, disable_warnings=True)
+    return _call(m, attributions, mask)
+
+
+def auc(attributions: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """quantus.AUC of A (signed) for ``mask``: sklearn's ROC area, per sample (a Python loop inside)."""
+    import quantus
+
+    m = quantus.AUC(abs=False, normalise=False, disable_warnings=True)
+    return _call(m, attributions, mask)
+
+
 def pointing_game(attributions: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """quantus.PointingGame (unweighted): 1.0 if a maximum of A lies in ``mask``, per sample."""
     import quantus

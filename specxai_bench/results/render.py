@@ -134,6 +134,13 @@ def notes(board: Board, task: str | None) -> list[str]:
             out.append(f"{t}: sanity = randomisation check per method: pass when the whole CI lies on the good "
                        f"side of the threshold ({board.cfg.sanity_threshold} unless the metric declares its own), "
                        f"fail when the mean lies on the bad side, else unclear")
+        for model in board.models(t):  # tf-shortcut: rows exist only for the samples that provably use the cue
+            check = board.sources.models.get((t, model), {}).get("intervention")
+            if check:
+                out.append(f"{t}, model {model}: scored on the {check['n_provable']} of {check['n']} test samples on "
+                           f"which the model provably uses the cue (intervention check: accuracy with the cue "
+                           f"{check['accuracy_with_cue']:.3f}, without it {check['accuracy_cue_removed']:.3f}, "
+                           f"without the decoy {check['accuracy_decoy_removed']:.3f})")
         few = board.overall[(board.overall["task"] == t) & (board.overall["n"] > 0)]["speakers"]
         if len(few) and few.min() < 5:
             out.append(f"{t}: some cells rest on fewer than 5 speakers (min {few.min()}); their CIs are rough")

@@ -40,10 +40,15 @@ def task_tables(board: Board | None, tasks: Iterable[str], model_meta: dict[str,
             for model in board.models(task):
                 body.append(markdown_main_table(board, task, model))
                 body.append(f"seconds per sample (attribution, this machine): {_speed(board, task, model)}")
+        elif meta.get("intervention", {}).get("n_provable") == 0:
+            body.append("no sample scored: the model provably uses the cue on none of the test samples")
         else:
             body.append("no metric scored (none of the metrics asked for applies to this task)")
         if "band_removal" in meta:  # the shortcut task: does the model use the planted band?
             body.append(format_band_check(task, meta["band_removal"]))
+        if "intervention" in meta:  # tf-shortcut: per sample, does the model use the cue (and not the decoy)?
+            from ..model.checks import intervention_text
+            body.append(intervention_text(task, meta["intervention"]))
         out[task] = "\n\n".join([head, *body]) + "\n"
     return out
 

@@ -63,8 +63,11 @@ class InputGradient:
 def make_batch(attributions: torch.Tensor | np.ndarray, *, axis: FrequencyAxis | None = None,
                formants: np.ndarray | None = None, images: torch.Tensor | None = None,
                targets: torch.Tensor | None = None, model: nn.Module | None = None,
-               bands: np.ndarray | None = None) -> ScoringBatch:
-    """``bands`` (the shortcut task's planted band per sample) defaults to 100 Hz at 0.6 x the axis' top."""
+               bands: np.ndarray | None = None, boxes: np.ndarray | None = None,
+               durations: np.ndarray | None = None) -> ScoringBatch:
+    """``bands`` (the shortcut task's planted band per sample) defaults to 100 Hz at 0.6 x the axis' top;
+    ``boxes`` (the cue's and the decoy's box, tf-shortcut) to a 60 ms x 300 Hz cue there from 50 ms and a
+    decoy at 0.85 x the top from 120 ms, in segments of ``durations`` (default 0.2 s)."""
     a = torch.as_tensor(np.asarray(attributions), dtype=torch.float32)
     b, h, w = a.shape
     axis = axis or FrequencyAxis(0.0, 4000.0, h)
@@ -74,8 +77,13 @@ def make_batch(attributions: torch.Tensor | np.ndarray, *, axis: FrequencyAxis |
     targets = torch.zeros(b, dtype=torch.long) if targets is None else targets
     method = InputGradient(model) if model is not None else None
     bands = np.tile([0.6 * axis.fmax, 100.0], (b, 1)) if bands is None else np.asarray(bands, dtype=np.float64)
+    if boxes is None:
+        top = axis.fmax
+        boxes = np.tile([[0.05, 0.11, 0.6 * top - 150, 0.6 * top + 150],
+                         [0.12, 0.18, 0.85 * top - 150, 0.85 * top + 150]], (b, 1, 1))
+    durations = np.full(b, 0.2) if durations is None else np.asarray(durations, dtype=np.float64)
     return ScoringBatch(a, images, targets, np.full((b, w), 120.0), np.asarray(formants, dtype=np.float64), axis, model,
-                        method, bands)
+                        method, bands, np.asarray(boxes, dtype=np.float64), durations)
 
 
 def random_batch(b: int = 3, size: int = 32, seed: int = 0, model: nn.Module | None = None) -> ScoringBatch:

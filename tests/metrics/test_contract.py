@@ -13,7 +13,8 @@ from specxai_bench.metrics import METRICS, Metric
 
 NAMES = METRICS.names()
 DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
-FAMILIES = {"linguistic", "localisation", "faithfulness", "randomisation", "robustness", "complexity", "other"}
+FAMILIES = {"linguistic", "localisation", "ground_truth", "faithfulness", "randomisation", "robustness", "complexity",
+            "other"}
 # Metrics whose definition gives a number (not NaN) for an all-zero map; none so far.
 DEFINED_ON_ZERO_MAPS: set[str] = set()
 
@@ -28,7 +29,7 @@ def test_metadata(name):
     assert issubclass(cls, Metric) and cls.name == name
     assert cls.family in FAMILIES and isinstance(cls.higher_is_better, bool)
     assert isinstance(cls.version, int) and cls.version >= 1 and cls.description
-    assert cls.task_kinds and set(cls.task_kinds) <= {"vowel", "voicing", "shortcut"}
+    assert cls.task_kinds and set(cls.task_kinds) <= {"vowel", "voicing", "shortcut", "tf-shortcut"}
     m = cls()
     assert m.id.startswith(name) and re.fullmatch(r"[a-z0-9_]+(@[A-Za-z0-9_.,+-]+)?", m.id)
 
