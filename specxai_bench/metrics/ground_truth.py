@@ -34,6 +34,8 @@ from .linguistic import _ratio, positive_mass_share
 class _GroundTruthMetric(Metric):
     family = "ground_truth"
     task_kinds = ("shortcut", "tf-shortcut")
+    nan_means = ("the cue's box has no cell on the grid (AUC: or every cell), or the map is constant (rank, AUC) or "
+                 "has no positive mass (mass)")
 
     def __init__(self, *, margin_hz: float = 100.0, margin_ms: float = 10.0, grid: str = FULL) -> None:
         for name, value in (("margin_hz", margin_hz), ("margin_ms", margin_ms)):

@@ -234,7 +234,15 @@ def _degenerate_batch(model: torch.nn.Module) -> ScoringBatch:
     formants = np.tile([500.0, 1500.0, 2500.0], (4, 32, 1))
     formants[2] = np.nan
     return ScoringBatch(maps, images, targets, np.full((4, 32), 120.0), formants, FrequencyAxis(0.0, 8000.0, 32),
-                        model, METHODS.create("saliency", model), np.tile([5000.0, 100.0], (4, 1)))
+                        model, METHODS.create("saliency", model), np.tile([5000.0, 100.0], (4, 1)), CUE_BOXES(4), DURATIONS(4))
+
+
+def CUE_BOXES(b: int) -> np.ndarray:  # noqa: N802  (the tf-shortcut task's cue and decoy boxes, [B, 2, 4])
+    return np.tile([[0.05, 0.11, 4850.0, 5150.0], [0.12, 0.18, 6650.0, 6950.0]], (b, 1, 1))
+
+
+def DURATIONS(b: int) -> np.ndarray:  # noqa: N802
+    return np.full(b, 0.2)
 
 
 def test_every_metric_that_returns_nan_declares_what_it_means(grid):
@@ -266,7 +274,8 @@ def test_every_built_in_plugin_loads_and_leaves_the_model_as_it_found_it(grid):
 
     axis = FrequencyAxis(0.0, 8000.0, 32)
     batch = ScoringBatch(maps, images, targets, np.full((2, 32), 120.0), np.tile([500.0, 1500.0, 2500.0], (2, 32, 1)),
-                         axis, model, METHODS.create("cam", model), np.tile([5000.0, 100.0], (2, 1)))
+                         axis, model, METHODS.create("cam", model), np.tile([5000.0, 100.0], (2, 1)), CUE_BOXES(2),
+                         DURATIONS(2))
     for name in METRICS.names():
         metric = METRICS.create(name)
         _, error = call_plugin(lambda: metric.score(batch), name, None, guard)

@@ -8,7 +8,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from specxai_bench.cli import main
 from specxai_bench.studies.seeds import pair_agreement, topk_iou
