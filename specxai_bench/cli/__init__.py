@@ -1,9 +1,14 @@
-"""`specxai-bench`: one module per subcommand, each exposing ``add_parser(subparsers)``."""
+"""`specxai-bench`: one module per subcommand, each exposing ``add_parser(subparsers)``.
+
+Building the parser imports no torch and no plugin library (every subcommand module imports its
+heavy parts inside ``execute``), so `--help`, `--version` and `list` answer in a fraction of a second.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .. import __version__
@@ -30,13 +35,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..runtime.progress import quiet
+    from .config import with_config
+
+    argv = [*(sys.argv[1:] if argv is None else argv)]  # (`list` here is the subcommand module)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        args = with_config(parser, argv, args)  # --config FILE.toml (run, study): the file's options
+        with quiet(getattr(args, "quiet", False)):
+            return int(args.func(args) or 0)
     except SpecXAIError as exc:
         print(f"specxai-bench: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # stdout closed early (`| head`): stop quietly, as other command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         print("specxai-bench: interrupted; rows written so far are kept, rerun the same command to resume",
               file=sys.stderr)

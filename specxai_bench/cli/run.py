@@ -9,13 +9,23 @@ from typing import TYPE_CHECKING
 
 from ..data.tasks import TASKS
 from ..model.profiles import PROFILES, SIZE_OVERRIDES
-from ..runtime.distributed import is_reporter
+from .config import add_config_option
+from .output import add_format_option, add_quiet_option
 
 if TYPE_CHECKING:
     from ..experiment import RunConfig
+    from ..runner import RunSummary
 
 DEFAULT_METHODS = "cam,gradcam"
 DEFAULT_METRICS = "formant_band_mass,formant_band_lift,f0_band_mass,f0_band_lift"
+# The model-free rows a table needs to be read, scored by every `run` unless --baselines none: the
+# strongest energy copy (formants are where the energy is) and random (chance). Change this one constant
+# when a stronger energy baseline is registered (e.g. input_energy@scale=power: linear power).
+READING_BASELINES = "input_energy,random"
+# one line under the tables: what the numbers mean
+RUN_LEGEND = ("Legend: ↑ higher is better, ↓ lower. Lift = the map's share of mass in the band / the band's share "
+              "of the image: 1 = chance (a uniform map), 2 = twice chance; mass and share lie in [0, 1]. "
+              "† = model-free baseline: read a method against the best of them. Cell: mean [95 % CI] n, #rank.")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,6 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--methods", default=DEFAULT_METHODS,
                    help=f"comma-separated method specs (NAME or NAME@KEY=VALUE,..., e.g. gradcam@layer=layer3), "
                         f"wildcards, or 'all' (default: {DEFAULT_METHODS}); see `specxai-bench list methods`")
+    p.add_argument("--baselines", default=READING_BASELINES,
+                   help=f"model-free methods scored beside --methods so the table can be read (default: "
+                        f"{READING_BASELINES}); 'none' for none")
     p.add_argument("--metrics", default=DEFAULT_METRICS,
                    help="comma-separated metric specs (e.g. formant_band_lift@formants=1), wildcards, or 'all' "
                         "(default: the linguistic metrics)")
@@ -52,7 +65,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--call-timeout", type=float, default=600.0,
                    help="seconds allowed per method or metric call on one batch (default 600; 0 = none)")
     add_size_options(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (they are drawn on a terminal only)")
+    add_config_option(p)
+    add_format_option(p)
+    add_quiet_option(p)
     p.set_defaults(func=execute)
 
 
@@ -75,9 +91,12 @@ def config_from_args(args: argparse.Namespace) -> "RunConfig":
     from ..registry import split_specs
 
     values = {f.name: getattr(args, f.name) for f in fields(RunConfig) if hasattr(args, f.name)}
-    values["progress"] = not args.no_progress
+    values["progress"] = not (args.no_progress or getattr(args, "quiet", False))
     for key in ("methods", "metrics", "tasks"):
         values[key] = tuple(split_specs(values[key]))
+    baselines = getattr(args, "baselines", "none")
+    if baselines.strip().lower() != "none":  # added after the methods asked for, once each
+        values["methods"] += tuple(b for b in split_specs(baselines) if b not in values["methods"])
     return RunConfig(**values)
 
 
@@ -87,6 +106,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..registry import parse_spec
     from ..results.tables import run_board, task_tables
     from ..runner import run
+    from ..runtime.distributed import is_reporter
 
     cfg = config_from_args(args)
     checked = plan(cfg)  # unknown names and bad options exit here, before any work
@@ -96,18 +116,48 @@ def execute(args: argparse.Namespace) -> int:
         metric_ids = {METRICS.create(spec).id for spec in checked.metrics}
         methods = [parse_spec(spec).name for spec in checked.methods]
         board = run_board(summary.store_path, scope, metric_ids, methods, cfg.command())
-        tables = task_tables(board, [o.task for o in summary.outcomes],
-                             {o.task: o.model_meta | {"profile": summary.profile.name} for o in summary.outcomes})
-        for text in tables.values():
-            print(text)
-        print(f"rows: {summary.store_path}  manifest: {summary.store_path.parent / 'manifest.json'}")
+        if args.format == "json":
+            print(run_document(board, summary, cfg.command()))
+        else:
+            tables = task_tables(board, [o.task for o in summary.outcomes],
+                                 {o.task: o.model_meta | {"profile": summary.profile.name} for o in summary.outcomes})
+            for text in tables.values():
+                print(text)
+            print(RUN_LEGEND)
+            print(stage_line(summary.stage_seconds))
+            print(f"rows: {summary.store_path}  manifest: {summary.store_path.parent / 'manifest.json'}")
     return exit_status(summary.failures)
+
+
+def stage_line(stage_seconds: dict[str, float]) -> str:
+    """This invocation's stage times (a rerun shows its own: cached models load in seconds)."""
+    parts = [f"{k} {v:.1f} s" for k, v in stage_seconds.items()]
+    return f"stage times of this run: {', '.join(parts)}; total {sum(stage_seconds.values()):.1f} s"
+
+
+def run_document(board: object, summary: "RunSummary", command: str) -> str:
+    """`run --format json`: the run, its command, each task's model and cells, stage times and failures."""
+    from ..results.aggregate import is_baseline
+    from .output import dumps
+
+    cells = [] if board is None else board.overall.to_dict("records")  # type: ignore[attr-defined]
+    tasks = {}
+    for o in summary.outcomes:
+        meta = {k: v for k, v in o.model_meta.items() if k != "history"}
+        tasks[o.task] = {"model": meta, "cells": [c | {"baseline": is_baseline(c["method"])} for c in cells
+                                                  if c["task"] == o.task and c["model"] == o.model]}
+    return dumps({"run": summary.run_id, "command": command, "profile": summary.profile.name,
+                  "device": summary.device, "target": summary.target, "store": str(summary.store_path),
+                  "manifest": str(summary.store_path.parent / "manifest.json"), "tasks": tasks,
+                  "stage_seconds": summary.stage_seconds, "failures": summary.failures})
 
 
 def exit_status(failures: list[str]) -> int:
     """3 when a method or metric failed for some sample (the run is partial; rank 0 lists why), else 0.
 
     Every rank returns the same status: the failures are gathered from all ranks (shared with `study`)."""
+    from ..runtime.distributed import is_reporter
+
     if not failures:
         return 0
     if is_reporter():

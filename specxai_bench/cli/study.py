@@ -11,7 +11,8 @@ import argparse
 from pathlib import Path
 
 from ..model.profiles import PROFILES
-from ..runtime.distributed import is_reporter
+from .config import add_config_option
+from .output import add_quiet_option
 from .run import add_size_options, config_from_args, exit_status
 
 DEFAULT_METHODS = ("cam", "gradcam", "input_energy")  # input_energy: the baseline to clear
@@ -61,6 +62,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         sp.add_argument("--n-resamples", type=int, default=9999, help="bootstrap resamples of speakers")
         sp.add_argument("--retrain", action="store_true")
         sp.add_argument("--no-progress", action="store_true")
+        add_config_option(sp)
+        add_quiet_option(sp)
         sp.set_defaults(func=execute)
 
 
@@ -69,7 +72,8 @@ def command_line(args: argparse.Namespace) -> str:
     parts = ["specxai-bench study", args.study]
     defaults = build_defaults(args.study)
     for key, value in sorted(vars(args).items()):
-        if key in ("func", "study", "command", "no_progress", "out", "output") or value == defaults.get(key):
+        if key in ("func", "study", "command", "no_progress", "out", "output", "config", "quiet") \
+                or value == defaults.get(key):
             continue
         flag = "--" + key.replace("_", "-")
         parts.append(flag if value is True else f"{flag} {value}")
@@ -86,6 +90,7 @@ def build_defaults(study: str) -> dict[str, object]:
 def execute(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
     from ..results.aggregate import BoardConfig
+    from ..runtime.distributed import is_reporter
     from ..studies import STUDY_FUNCTIONS
 
     if args.n_resamples < 100:
