@@ -3,7 +3,8 @@
 A file is written to a temp file in its own folder, fsynced and renamed over the target, so a
 reader (or a killed writer) only ever sees the old file or the new one, never half of one. The
 result gets the mode an ordinary ``open()`` would give (0666 minus the umask, usually 0644):
-``mkstemp`` alone would leave it 0600.
+``mkstemp`` alone would leave it 0600. A folder of outputs (an exported corpus) is built in a
+:func:`temp_folder_beside` it and renamed into place, 0777 minus the umask (usually 0755).
 """
 
 from __future__ import annotations
@@ -43,6 +44,16 @@ def _temp_beside(path: Path) -> tuple[int, str]:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.fchmod(fd, 0o666 & ~_umask())
     return fd, tmp
+
+
+def temp_folder_beside(path: Path) -> Path:
+    """A new empty folder beside ``path`` to build a folder of outputs in, then rename over ``path`` (same
+    filesystem: atomic), with the mode ``mkdir`` would give (0777 minus the umask; ``mkdtemp`` alone: 0700)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    os.chmod(tmp, 0o777 & ~_umask())
+    return tmp
 
 
 def atomic_write(path: Path, write: Callable[[Any], None]) -> None:

@@ -32,5 +32,5 @@ def execute(args: argparse.Namespace) -> int:
     command = " ".join(["specxai-bench report --results", *args.results, f"--out {args.out}"])
     written = build_report(args.results, args.out, per_class=args.examples, methods=methods,
                            confusion=not args.no_confusion, cfg=board_config(args), command=command)
-    print(f"report: {args.out / 'report.md'} ({len(written)} files)")
+    print(f"report: {args.out / 'index.html'} and {args.out / 'report.md'} ({len(written)} files)")
     return 0
