@@ -1,4 +1,4 @@
-"""`specxai-bench report`: tables and figures on one Markdown page."""
+"""`specxai-bench report`: tables and figures as one self-contained HTML page (and a Markdown page)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import argparse
 from pathlib import Path
 
 from .leaderboard import add_board_options, board_config
+from .output import add_quiet_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write the tables and figures (overlays, band profiles, confusion) as a page",
+    p = sub.add_parser("report", help="write the tables and figures (overlays, band profiles, confusion) as one "
+                                      "HTML page (index.html) and a Markdown page",
                        description="Tables from the stored rows plus figures; maps are re-created from the cached "
                                    "checkpoints for a few test samples per class only (never re-scored).")
     add_board_options(p)
@@ -19,6 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--methods", default=None,
                    help="comma-separated method names or wildcards to draw (default: every method in the store)")
     p.add_argument("--no-confusion", action="store_true", help="skip the confusion matrices")
+    add_quiet_option(p)
     p.set_defaults(func=execute)
 
 
