@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..data.tasks import TASKS
+from .. import defaults
+from .. import defaults
 from ..model.profiles import PROFILES, SIZE_OVERRIDES
 from .config import add_config_option
 from .output import add_format_option, add_quiet_option
@@ -18,10 +20,7 @@ if TYPE_CHECKING:
 
 DEFAULT_METHODS = "cam,gradcam"
 DEFAULT_METRICS = "formant_band_mass,formant_band_lift,f0_band_mass,f0_band_lift"
-# The model-free rows a table needs to be read, scored by every `run` unless --baselines none: the
-# strongest energy copy (formants are where the energy is) and random (chance). Change this one constant
-# when a stronger energy baseline is registered (e.g. input_energy@scale=power: linear power).
-READING_BASELINES = "input_energy,random"
+READING_BASELINES = ",".join(defaults.READING_BASELINES)  # scored by every run unless --baselines none
 # one line under the tables: what the numbers mean
 RUN_LEGEND = ("Legend: ↑ higher is better, ↓ lower. Lift = the map's share of mass in the band / the band's share "
               "of the image: 1 = chance (a uniform map), 2 = twice chance; mass and share lie in [0, 1]. "

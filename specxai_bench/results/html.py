@@ -14,13 +14,12 @@ import base64
 import html
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .board import Board
-    from .report import ModelSection
 
 DOCS_METRICS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 CELL_LEGEND = ("Cells: mean over test samples [95 % CI, speaker-cluster bootstrap] n = finite values, #rank "
@@ -42,6 +41,28 @@ figure img{max-width:100%;height:auto;display:block}figcaption{font-size:.9rem;c
 details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}.scroll{overflow-x:auto}
 ul.prov li{overflow-wrap:anywhere;font-size:.85rem}
 """
+
+
+@dataclass(frozen=True)
+class FigureFile:
+    """One figure of a section: PNG (inlined in the HTML page) and PDF, with its caption."""
+
+    kind: str
+    stem: str  # file name under figures/, without suffix
+    caption: str
+    png: bytes
+    pdf: bytes
+
+
+@dataclass
+class ModelSection:
+    """What the pages show of one task and model beside its tables."""
+
+    task: str
+    model: str
+    figures: list[FigureFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    missing: str | None = None  # why there are no figures, and how to get them
 
 
 @dataclass(frozen=True)
@@ -139,7 +160,7 @@ def _figure(kind: str, caption: str, png: bytes, alt: str, link: str) -> str:
             f"<figcaption>{html.escape(caption)} (<a href=\"{html.escape(link)}\">PDF</a>)</figcaption></figure>")
 
 
-def model_html(board: "Board", section: "ModelSection", out: Path) -> str:
+def model_html(board: "Board", section: ModelSection, out: Path) -> str:
     """One task and model: model line, accuracy, board + legend, figures, per-class tables, notes."""
     from .render import model_line
 
@@ -165,7 +186,7 @@ def model_html(board: "Board", section: "ModelSection", out: Path) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def page(board: "Board", sections: dict[str, list["ModelSection"]], command: str, out: Path) -> str:
+def page(board: "Board", sections: dict[str, list[ModelSection]], command: str, out: Path) -> str:
     """The whole page."""
     from .render import notes, provenance
 

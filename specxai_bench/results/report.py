@@ -22,6 +22,8 @@ import torch
 from ..io import atomic_write_files
 from .aggregate import BoardConfig, is_baseline
 from .board import Board, Entry, build_board, default_command
+from .html import FigureFile, ModelSection
+from .html import page as html_page
 from .plots import (
     Examples,
     band_profile_figure,
@@ -44,28 +46,6 @@ class ModelContext:
     meta: dict[str, Any]
     target_class: str
     durations: dict[str, float] = field(default_factory=dict)  # test sample id -> seconds
-
-
-@dataclass(frozen=True)
-class FigureFile:
-    """One figure of a section: PNG (inlined in the HTML page) and PDF, with its caption."""
-
-    kind: str
-    stem: str  # file name under figures/, without suffix
-    caption: str
-    png: bytes
-    pdf: bytes
-
-
-@dataclass
-class ModelSection:
-    """What the pages show of one task and model beside its tables."""
-
-    task: str
-    model: str
-    figures: list[FigureFile] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    missing: str | None = None  # why there are no figures, and how to get them
 
 
 def load_context(board: Board, task: str, model_id: str, cache: dict[str, Any]) -> ModelContext | str:
@@ -212,8 +192,6 @@ def markdown_page(board: Board, sections: dict[str, list[ModelSection]], command
 def build_report(paths: list[str | Path], out: str | Path, *, per_class: int = 4, methods: list[str] | None = None,
                  confusion: bool = True, cfg: BoardConfig = BoardConfig(), command: str | None = None) -> list[Path]:
     """Write ``out/index.html``, ``out/report.md``, ``out/figures/*`` and ``out/tables/*`` (all atomically)."""
-    from .html import page as html_page
-
     out = Path(out)
     command = command or _report_command(paths, out)
     board = build_board(paths, cfg, default_command([str(p) for p in paths], out / "tables", cfg))

@@ -127,3 +127,12 @@ def test_committed_recipes_ask_for_the_committed_runs(recipe: Path, tmp_path) ->
         committed = [RunConfig.from_manifest(json.loads(m)["config"]) for (m,) in db.execute("SELECT manifest FROM runs")]
     cfg = config_from_args(parse(["run", "--config", str(recipe)]))
     assert any(cfg.identity() == c.identity() and cfg.output == c.output for c in committed)
+
+
+def test_a_config_without_the_baselines_prints_a_command_that_says_so() -> None:
+    cfg = RunConfig(methods=("cam",), metrics=("f0_band_mass",), tasks=("voicing",))
+    assert cfg.command().endswith(" --baselines none")
+    assert config_from_args(parse(cfg.command().split()[1:])) == cfg
+    with_them = config_from_args(parse(["run", "--methods", "cam"]))
+    assert "--baselines" not in with_them.command() and config_from_args(parse(with_them.command().split()[1:])) \
+        == with_them
