@@ -1,7 +1,8 @@
-"""`specxai-bench`: one module per subcommand, each exposing ``add_parser(subparsers)``.
+"""`specxai-bench`: one module per subcommand, each exposing ``add_parser(subparsers)`` and its one-line ``HELP``.
 
-Building the parser imports no torch and no plugin library (every subcommand module imports its
-heavy parts inside ``execute``), so `--help`, `--version` and `list` answer in a fraction of a second.
+Only the subcommand asked for is built in full; the others are named with their ``HELP`` (so the
+top-level help lists them). Subcommand modules import their heavy parts inside functions, so
+`--help`, `--version` and `list` load neither torch nor numpy-heavy stages nor plugin libraries.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from ..errors import SpecXAIError
 SUBCOMMANDS = ("run", "list", "corpus", "leaderboard", "report", "study")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the subcommand it names is built in full (None: all of them)."""
+    wanted = next((a for a in argv if not a.startswith("-")), "") if argv is not None else None
     parser = argparse.ArgumentParser(
         prog="specxai-bench",
         description="Benchmark attribution methods on speech-spectrogram classifiers against phonetics.")
@@ -30,7 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name == f"{__name__}.{name}":
                 continue  # subcommand not installed in this build
             raise
-        module.add_parser(sub)
+        if wanted is None or name == wanted or getattr(module, "HELP", None) is None:
+            module.add_parser(sub)
+        else:
+            sub.add_parser(name, help=module.HELP)
     return parser
 
 
@@ -39,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from .config import with_config
 
     argv = [*(sys.argv[1:] if argv is None else argv)]  # (`list` here is the subcommand module)
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         args = with_config(parser, argv, args)  # --config FILE.toml (run, study): the file's options

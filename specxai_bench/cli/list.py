@@ -12,7 +12,6 @@ import argparse
 import fnmatch
 from typing import Any
 
-from ..registry import format_value
 from .output import add_format_option, dumps, fit_table
 
 KINDS = ("methods", "metrics", "tasks", "profiles")
@@ -23,8 +22,11 @@ LAYER_STRIDES = {"conv1": 2, "bn1": 2, "relu": 2, "maxpool": 4, "layer1": 4, "la
                  "layer4": 32}
 
 
+HELP = "list registered methods, metrics, tasks and profiles"
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("list", help="list registered methods, metrics, tasks and profiles")
+    p = sub.add_parser("list", help=HELP)
     p.add_argument("kind", nargs="?", default="all", choices=["all", *KINDS])
     p.add_argument("pattern", nargs="?", default="*", help="shell-style wildcard, e.g. 'grad*'")
     p.add_argument("--probe", action="store_true",
@@ -35,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _options(options: dict[str, Any]) -> str:
+    from ..registry import format_value
+
     return ",".join(f"{k}={format_value(v)}" for k, v in options.items())
 
 

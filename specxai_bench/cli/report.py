@@ -9,9 +9,11 @@ from .leaderboard import add_board_options, board_config
 from .output import add_quiet_option
 
 
+HELP = "write the tables and figures (overlays, band profiles, confusion) as one HTML page and a Markdown page"
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write the tables and figures (overlays, band profiles, confusion) as one "
-                                      "HTML page (index.html) and a Markdown page",
+    p = sub.add_parser("report", help=HELP,
                        description="Tables from the stored rows plus figures; maps are re-created from the cached "
                                    "checkpoints for a few test samples per class only (never re-scored).")
     add_board_options(p)

@@ -7,10 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..data.tasks import TASKS
 from .. import defaults
-from .. import defaults
-from ..model.profiles import PROFILES, SIZE_OVERRIDES
 from .config import add_config_option
 from .output import add_format_option, add_quiet_option
 
@@ -27,8 +24,14 @@ RUN_LEGEND = ("Legend: ↑ higher is better, ↓ lower. Lift = the map's share o
               "† = model-free baseline: read a method against the best of them. Cell: mean [95 % CI] n, #rank.")
 
 
+HELP = "run the benchmark grid and print one table per task"
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="run the benchmark grid and print one table per task",
+    from ..data.tasks import TASKS
+    from ..model.profiles import PROFILES
+
+    p = sub.add_parser("run", help=HELP,
                        description="Run task x method x metric on the embedded synthetic corpus. "
                                    "Rows are stored per sample; a rerun resumes and reuses cached models.")
     p.add_argument("--methods", default=DEFAULT_METHODS,
@@ -73,6 +76,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_size_options(p: argparse.ArgumentParser) -> None:
     """Reduced-size runs (shared with `study`): override the profile's epochs, image size and corpus size."""
+    from ..model.profiles import SIZE_OVERRIDES
+
     p.add_argument("--epochs", type=int, default=None, metavar="N",
                    help="override the profile's (maximum) training epochs, e.g. a reduced `paper` run on a CPU")
     p.add_argument("--image-size", type=int, default=None, metavar="PX",

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..model.profiles import PROFILES
 from .config import add_config_option
 from .output import add_quiet_option
 from .run import add_size_options, config_from_args, exit_status
@@ -20,8 +19,13 @@ DEFAULT_METHODS = ("cam", "gradcam", "input_energy")  # input_energy: the baseli
 DEFAULT_METRICS = ("formant_band_lift", "formant_band_mass", "f0_band_lift", "f0_band_mass")
 
 
+HELP = "the study's open checks: frequency cut-off, speaker groups, cross-corpus"
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("study", help="the study's open checks: frequency cut-off, speaker groups, cross-corpus",
+    from ..model.profiles import PROFILES
+
+    p = sub.add_parser("study", help=HELP,
                        description="Run one of the study's open checks and write its table (Markdown + CSV, with "
                                    "provenance) to --out.")
     studies = p.add_subparsers(dest="study", metavar="{cutoff,groups,cross-corpus}", required=True)

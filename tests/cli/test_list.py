@@ -30,6 +30,11 @@ def test_help_version_and_list_import_no_torch_and_no_plugin_library() -> None:
         out, heavy = _imports_after(argv)
         assert heavy == [], (argv, heavy)
         assert out.strip(), argv
+    for argv in (["--help"], ["--version"]):  # only the subcommands' names and one-line help are built
+        code = ("import sys\nfrom specxai_bench.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n"
+                "    pass\nprint('NUMPY', 'numpy' in sys.modules)")
+        res = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=120)
+        assert res.stdout.rstrip().endswith("NUMPY False"), (argv, res.stdout[-200:])
     out, _ = _imports_after(["list"])
     for name in METHODS.names() + METRICS.names() + ["vowel5-4k", "paper"]:
         assert f"\n{name} " in out, name
