@@ -13,6 +13,7 @@ from .output import add_format_option, add_quiet_option
 
 if TYPE_CHECKING:
     from ..experiment import RunConfig
+    from ..results.board import Board
     from ..runner import RunSummary
 
 DEFAULT_METHODS = "cam,gradcam"
@@ -22,8 +23,6 @@ READING_BASELINES = ",".join(defaults.READING_BASELINES)  # scored by every run 
 RUN_LEGEND = ("Legend: ↑ higher is better, ↓ lower. Lift = the map's share of mass in the band / the band's share "
               "of the image: 1 = chance (a uniform map), 2 = twice chance; mass and share lie in [0, 1]. "
               "† = model-free baseline: read a method against the best of them. Cell: mean [95 % CI] n, #rank.")
-
-
 HELP = "run the benchmark grid and print one table per task"
 
 
@@ -139,12 +138,12 @@ def stage_line(stage_seconds: dict[str, float]) -> str:
     return f"stage times of this run: {', '.join(parts)}; total {sum(stage_seconds.values()):.1f} s"
 
 
-def run_document(board: object, summary: "RunSummary", command: str) -> str:
+def run_document(board: "Board | None", summary: "RunSummary", command: str) -> str:
     """`run --format json`: the run, its command, each task's model and cells, stage times and failures."""
     from ..results.aggregate import is_baseline
     from .output import dumps
 
-    cells = [] if board is None else board.overall.to_dict("records")  # type: ignore[attr-defined]
+    cells = [] if board is None else board.overall.to_dict("records")
     tasks = {}
     for o in summary.outcomes:
         meta = {k: v for k, v in o.model_meta.items() if k != "history"}
