@@ -31,6 +31,7 @@ main{max-width:1500px;margin:0 auto;padding:1rem 1.5rem 3rem}
 h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.35rem;border-bottom:2px solid #ddd;padding-top:1rem}
 h3{font-size:1.05rem;font-weight:600}code{font-size:.85em;background:#eee;padding:0 .25em;border-radius:3px;
 overflow-wrap:anywhere}nav a{margin-right:1rem}.muted{color:#555}.note{border-left:4px solid #e0a800;
+overflow-wrap:anywhere;
 background:#fff8e1;padding:.4rem .8rem;margin:.6rem 0}table{border-collapse:collapse;margin:.6rem 0;
 background:#fff;font-variant-numeric:tabular-nums}th,td{border:1px solid #ddd;padding:.3rem .55rem;
 vertical-align:top}th{background:#f0f0f0;text-align:center}td{text-align:right}td:first-child{text-align:left;
@@ -38,7 +39,7 @@ white-space:nowrap}tr.baseline td{background:#f6f6f6}tr.group-start td{border-to
 .legend{font-size:.9rem}.legend dt{font-weight:600;float:left;clear:left;min-width:8rem}
 .legend dd{margin:0 0 .15rem 8.5rem}figure{margin:1rem 0;background:#fff;padding:.5rem;border:1px solid #e3e3e3}
 figure img{max-width:100%;height:auto;display:block}figcaption{font-size:.9rem;color:#444;margin-top:.3rem}
-details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}.scroll{overflow-x:auto}
+.mean{font-size:1.05em}.ci{font-size:.78em;color:#555}.iv{white-space:nowrap}details{margin:.6rem 0}summary{cursor:pointer;font-weight:600}.scroll{overflow-x:auto}
 ul.prov li{overflow-wrap:anywhere;font-size:.85rem}
 """
 
@@ -107,10 +108,30 @@ def short_columns(board: "Board", task: str, head: list[str]) -> list[Column]:
 
 
 def _inline(text: str) -> str:
-    """A Markdown-styled cell as HTML: escaped, **bold** and *italics* kept."""
-    out = html.escape(str(text))
-    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
-    return re.sub(r"\*(.+?)\*", r"<em>\1</em>", out)
+    """Markdown-styled text as HTML: escaped, `code`, **bold** and *italics* kept."""
+    parts = re.split(r"`([^`]*)`", str(text))  # odd parts were between backticks
+    out = []
+    for i, part in enumerate(parts):
+        part = html.escape(part)
+        if i % 2:
+            out.append(f"<code>{part}</code>")
+            continue
+        part = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", part)
+        out.append(re.sub(r"\*(.+?)\*", r"<em>\1</em>", part))
+    return "".join(out)
+
+
+CELL = re.compile(r"^(\*\*)?(-?[\d.]+(?:e[-+]?\d+)?)(\*\*)? (.+)$")
+
+
+def _cell(text: str) -> str:
+    """A board cell: the mean on its own line (bold at rank 1), the interval, n and rank small below it."""
+    m = CELL.match(str(text))
+    if m is None:
+        return _inline(text)
+    mean = f"<strong>{m.group(2)}</strong>" if m.group(1) else m.group(2)
+    rest = re.sub(r"(\[[^\]]*\])", r'<span class="iv">\1</span>', _inline(m.group(4)), count=1)
+    return f'<span class="mean">{mean}</span><br><span class="ci">{rest}</span>'
 
 
 def _table(head: list[str], groups: list[list[list[str]]], *, cls: str, task: str = "", baseline_group: int = -1
@@ -120,7 +141,8 @@ def _table(head: list[str], groups: list[list[list[str]]], *, cls: str, task: st
         for k, row in enumerate(group):
             classes = ["baseline"] * (g == baseline_group) + ["group-start"] * (k == 0 and g > 0)
             attr = f' class="{" ".join(classes)}"' if classes else ""
-            rows.append(f"<tr{attr}>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>")
+            rows.append(f"<tr{attr}>" + f"<td>{_inline(row[0])}</td>" + "".join(f"<td>{_cell(c)}</td>" for c in row[1:])
+                        + "</tr>")
     data = f' data-task="{html.escape(task)}"' if task else ""
     return (f'<div class="scroll"><table class="{cls}"{data}><thead><tr>'
             + "".join(f"<th>{_inline(h)}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows)
@@ -175,14 +197,14 @@ def model_html(board: "Board", section: ModelSection, out: Path) -> str:
                     else -1),
              _legend(columns, out)]
     if section.missing:
-        parts.append(f'<p class="note">Figures: {html.escape(section.missing)}</p>')
+        parts.append(f'<p class="note">Figures: {_inline(section.missing)}</p>')
     for f in section.figures:
         parts.append(_figure(f.kind, f.caption, f.png, f"{task} {f.kind}", f"figures/{f.stem}.pdf"))
     parts.append("<details><summary>Per-class tables</summary>")
     for metric_head, ch, crows in by_class:
         parts += [f"<h4>{_inline(metric_head)}</h4>", _table(ch, [crows], cls="by-class")]
     parts.append("</details>")
-    parts += [f'<p class="note">{html.escape(n)}</p>' for n in section.notes]
+    parts += [f'<p class="note">{_inline(n)}</p>' for n in section.notes]
     return "\n".join(p for p in parts if p)
 
 

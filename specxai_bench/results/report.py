@@ -67,9 +67,11 @@ def load_context(board: Board, task: str, model_id: str, cache: dict[str, Any]) 
             cache[manifest["run"]] = Experiment.from_manifest(manifest, Path(manifest["_store"]).parent)
         exp = cache[manifest["run"]]
         model, meta = exp.model(ALL_TASKS[task], train=False)
-    except CheckpointError as exc:  # the message names the command; it must write where the report looks
-        return (f"{exc} --output {Path(manifest['_store']).parent} (the folder of this store: the report looks "
-                "for checkpoints there); figures and confusion matrix skipped")
+    except CheckpointError:  # say which command trains it again, writing where this report looks
+        folder = Path(manifest["_store"]).parent
+        return (f"no checkpoint of model {model_id} ({task}) in {folder / 'checkpoints'}; train it again with "
+                f"`{cache[manifest['run']].cfg.command()} --output {folder}` (the stored rows are reused, only the "
+                "model is trained), then make this report again. Figures and confusion matrix skipped.")
     except (SpecXAIError, OSError, ImportError) as exc:
         return f"{exc}; figures and confusion matrix skipped"
     if meta["config_hash"] != model_id:

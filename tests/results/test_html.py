@@ -16,7 +16,7 @@ import pytest
 from specxai_bench.results import aggregate
 from specxai_bench.results.aggregate import BoardConfig
 from specxai_bench.results.board import build_board
-from specxai_bench.results.html import _inline, short_columns
+from specxai_bench.results.html import _cell, _inline, short_columns
 from specxai_bench.results.report import build_report
 
 FAST = BoardConfig(n_resamples=999)
@@ -63,8 +63,12 @@ def test_short_names_and_inline_markup(smoke_store) -> None:
     board = build_board([smoke_store], FAST)
     head = ["method"] + [f"{m} v{v} ↑" for m, v in board.metrics("vowel5-4k")]
     assert [c.short for c in short_columns(board, "vowel5-4k", head)] == ["fb_lift"]
-    assert _inline("**1.0** [0.9] *input_energy* † <x>") == \
-        "<strong>1.0</strong> [0.9] <em>input_energy</em> † &lt;x&gt;"
+    assert _inline("**1.0** [0.9] *input_energy* † <x> `a*b*c`") == \
+        "<strong>1.0</strong> [0.9] <em>input_energy</em> † &lt;x&gt; <code>a*b*c</code>"
+    assert _cell("**0.233** [0.220, 0.251] n=50, #1") == ('<span class="mean"><strong>0.233</strong></span><br>'
+                                                        '<span class="ci"><span class="iv">[0.220, 0.251]</span> '
+                                                        'n=50, #1</span>')
+    assert _cell("— (n=0, 50 NaN)") == "— (n=0, 50 NaN)" and _cell("pass") == "pass"
 
 
 def test_missing_checkpoints_say_which_command_recreates_them(smoke_store, tmp_path) -> None:
@@ -75,9 +79,11 @@ def test_missing_checkpoints_say_which_command_recreates_them(smoke_store, tmp_p
     out = tmp_path / "report"
     build_report([run_dir / "results.sqlite"], out, per_class=1, cfg=FAST)
     page = (out / "index.html").read_text()
-    assert page.count("no checkpoint") == 2 and "recreate it with <code>" not in page
+    assert page.count("no checkpoint") == 2
     note = re.search(r'<p class="note">Figures: (.*?)</p>', page).group(1)
-    assert "recreate it with `specxai-bench run" in note and f"--output {run_dir}" in note
+    command = re.search(r"train it again with <code>(.*?)</code>", note).group(1)
+    assert command.startswith("specxai-bench run --methods cam,input_energy,uniform,random ")
+    assert command.endswith(f" --output {run_dir}")
     assert "data:image/png" not in page and '<table class="board"' in page
 
 
@@ -119,6 +125,7 @@ def test_report_renders_in_headless_chromium(report) -> None:
     assert page.errors == []
     info = json.loads(page.value)
     assert info["boards"] == TASKS and all(n >= 4 for n in info["rows"])
+    assert info["width"] <= 1400  # nothing pushes the page sideways (wide tables scroll in their own box)
     shot = np.asarray(Image.open(io.BytesIO(page.screenshot)).convert("L"), dtype=np.float64)
     assert shot.shape[1] >= 1000 and shot.shape[0] >= info["height"] - 1
     assert len(info["images"]) == 6
