@@ -1,14 +1,21 @@
-"""Run the benchmarks, collect their JSON into benchmarks/results/summary.json, render docs/performance.md.
+"""Run the benchmarks, collect their JSON into a summary, render the performance page from it.
 
     python -m benchmarks                          # every benchmark but the slow end-to-end run
     python -m benchmarks --with-end-to-end        # ... and the end-to-end run (10-20 minutes on 2 cores)
     python -m benchmarks --only metric_speed,scaling
-    python -m benchmarks --render-only            # re-render docs/performance.md from summary.json
+    python -m benchmarks --record                 # ... and make this run the record (see below)
+    python -m benchmarks --render-only [--record] # re-render the page from the last summary
 
 Each benchmark runs in its own subprocess (its own torch thread settings and peak memory; one
-failing does not stop the others) and writes its JSON under benchmarks/results/. A benchmark not
-selected keeps its last result, shown in the document with its date as "not rerun by this command"
-(the end-to-end run, by default).
+failing does not stop the others). Everything goes to benchmarks/output/ (git-ignored): each
+benchmark's JSON and log, summary.json and performance.md. The record, benchmarks/results/*.json
+and docs/performance.md, changes only with ``--record``: a run on a loaded machine cannot overwrite
+it by accident. A benchmark not selected keeps its recorded result, shown in the page with its date
+as "not rerun by this command" (the end-to-end run, by default). The exit code is 1 when a
+benchmark failed or a target was missed, else 0.
+
+A benchmark is a module ``benchmarks/NAME.py`` whose ``main`` takes ``--json PATH``; add it to
+:data:`BENCHMARKS` (and its target rows to ``report.ROWS``).
 """
 
 from __future__ import annotations
@@ -23,10 +30,14 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from specxai_bench.io import atomic_write_bytes
+
 from .report import ROWS, render
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path("benchmarks/results")
+RESULTS = Path("benchmarks/results")  # the record (tracked): written only with --record
+OUTPUT = Path("benchmarks/output")  # every run's results, logs, summary and page (git-ignored)
+DOC = Path("docs/performance.md")  # the recorded page
 
 # name -> extra arguments of `python -m benchmarks.NAME` (each also gets --json RESULTS/NAME.json)
 BENCHMARKS: dict[str, list[str]] = {
@@ -86,9 +97,11 @@ def git(*args: str) -> str:
 
 
 def run_one(name: str, results: Path) -> dict:
+    """Run one benchmark in its own process; its JSON and log go to ``results`` (absolute)."""
     out = results / f"{name}.json"
+    out.unlink(missing_ok=True)  # a stale result must not pass for this run's
     cmd = [sys.executable, "-m", f"benchmarks.{name}", *BENCHMARKS[name], "--json", str(out)]
-    shown = " ".join(["python", *cmd[1:]])
+    shown = " ".join(["python", "-m", f"benchmarks.{name}", *BENCHMARKS[name]])
     print(f"\n=== {name}: {shown}", flush=True)
     log = results / "logs" / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -101,12 +114,12 @@ def run_one(name: str, results: Path) -> dict:
         rc = proc.wait()
     seconds = time.perf_counter() - t
     entry = {"command": shown, "seconds": seconds, "date": time.strftime("%Y-%m-%d"), "returncode": rc}
-    if rc != 0 or not (ROOT / out).exists():
+    if rc != 0 or not out.exists():
         return {**entry, "status": "failed", "error": f"see {log}: " + log.read_text()[-300:].replace("\n", " ")}
-    return {**entry, "status": "ran", "result": json.loads((ROOT / out).read_text())}
+    return {**entry, "status": "ran", "result": json.loads(out.read_text())}
 
 
-def previous(name: str, results: Path) -> dict:
+def previous(name: str, results: Path = RESULTS) -> dict:
     path = ROOT / results / f"{name}.json"
     if not path.exists():
         return {"status": "missing"}
@@ -131,15 +144,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", default="", help=f"comma-separated names: {', '.join(BENCHMARKS)}")
     p.add_argument("--skip", default="", help="comma-separated names to leave out")
     p.add_argument("--with-end-to-end", action="store_true", help="also run the slow end-to-end benchmark")
-    p.add_argument("--render-only", action="store_true", help="only re-render the document from the summary")
-    p.add_argument("--summary", type=Path, default=RESULTS / "summary.json")
-    p.add_argument("--doc", type=Path, default=Path("docs/performance.md"))
+    p.add_argument("--render-only", action="store_true", help="only re-render the page from the last summary")
+    p.add_argument("--record", action="store_true",
+                   help=f"make this run the record: copy its results to {RESULTS}/ and render {DOC} "
+                        f"(default: only {OUTPUT}/, git-ignored)")
+    p.add_argument("--output", type=Path, default=OUTPUT, help=f"folder for this run's files (default: {OUTPUT})")
     p.add_argument("--note", default="", help="a line to print under the run's details (e.g. the machine's load)")
     args = p.parse_args(argv)
-    summary_path, doc_path = ROOT / args.summary, ROOT / args.doc
+    out = args.output if args.output.is_absolute() else ROOT / args.output
     if args.render_only:
-        doc_path.write_text(render(json.loads(summary_path.read_text())))
-        print(f"wrote {args.doc}")
+        source = ROOT / RESULTS / "summary.json" if args.record else out / "summary.json"
+        if not source.exists():
+            p.error(f"no summary at {source}: run `python -m benchmarks` first")
+        written = write_page(json.loads(source.read_text()), out, args.record)
+        print(f"wrote {', '.join(map(str, written))}")
         return 0
     only = [n for n in args.only.split(",") if n]
     unknown = [n for n in only + [n for n in args.skip.split(",") if n] if n not in BENCHMARKS]
@@ -147,17 +165,18 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     selected = only or [n for n in BENCHMARKS if n not in SLOW or args.with_end_to_end]
     selected = [n for n in selected if n not in args.skip.split(",")]
-    old = json.loads(summary_path.read_text()).get("benchmarks", {}) if summary_path.exists() else {}
+    recorded = ROOT / RESULTS / "summary.json"
+    old = json.loads(recorded.read_text()).get("benchmarks", {}) if recorded.exists() else {}
 
     start, load_before = time.perf_counter(), os.getloadavg()[0]
     benchmarks = {}
     for name in BENCHMARKS:
         if name in selected:
-            benchmarks[name] = run_one(name, RESULTS)
+            benchmarks[name] = run_one(name, out)
         elif old.get(name, {}).get("status") == "ran" and "result" in old[name]:
-            benchmarks[name] = {**old[name], "status": "previous"}  # kept from an earlier `python -m benchmarks`
+            benchmarks[name] = {**old[name], "status": "previous"}  # kept from the recorded run
         else:
-            benchmarks[name] = previous(name, RESULTS)
+            benchmarks[name] = previous(name)
         benchmarks[name] = with_rows(name, benchmarks[name])
     summary = {
         "command": " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])]),
@@ -167,16 +186,43 @@ def main(argv: list[str] | None = None) -> int:
         "versions": versions(), "wall_seconds": time.perf_counter() - start, "selected": selected,
         "note": args.note, "benchmarks": benchmarks,
     }
-    summary_path.parent.mkdir(parents=True, exist_ok=True)
-    summary_path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    doc_path.write_text(render(summary))
+    write_summary(out / "summary.json", summary)
+    written = [out / "summary.json", *write_page(summary, out, False)]
+    if args.record:
+        written += record(summary, out)
     missed = [(n, r["what"]) for n, b in benchmarks.items() for r in b.get("rows", []) if r["met"] is False]
     failed = [n for n, b in benchmarks.items() if b.get("status") == "failed"]
-    print(f"\nwrote {args.summary} and {args.doc} in {summary['wall_seconds']:.0f} s; "
-          f"targets missed: {len(missed)}; failed: {', '.join(failed) or 'none'}")
+    print(f"\nwrote {', '.join(str(w.relative_to(ROOT) if w.is_relative_to(ROOT) else w) for w in written)} in "
+          f"{summary['wall_seconds']:.0f} s; targets missed: {len(missed)}; failed: {', '.join(failed) or 'none'}"
+          + ("" if args.record else f"; the record ({RESULTS}/, {DOC}) is unchanged: add --record to replace it"))
     for n, what in missed:
         print(f"  missed: {n}: {what}")
-    return 1 if failed else 0
+    return 1 if failed or missed else 0
+
+
+def write_summary(path: Path, summary: dict) -> None:
+    """In the summary's own key order (the page lists versions and benchmarks in it)."""
+    atomic_write_bytes(path, (json.dumps(summary, indent=2, default=str) + "\n").encode())
+
+
+def write_page(summary: dict, out: Path, recorded: bool) -> list[Path]:
+    """The page rendered from ``summary``: into ``out``, and as the recorded docs page with ``recorded``."""
+    page = render(summary).encode()
+    paths = [out / "performance.md"] + ([ROOT / DOC] if recorded else [])
+    for path in paths:
+        atomic_write_bytes(path, page)
+    return paths
+
+
+def record(summary: dict, out: Path) -> list[Path]:
+    """Make this run the record: the JSON of each benchmark that ran, the summary, docs/performance.md."""
+    written = []
+    for name, entry in summary["benchmarks"].items():
+        if entry.get("status") == "ran":
+            atomic_write_bytes(ROOT / RESULTS / f"{name}.json", (out / f"{name}.json").read_bytes())
+            written.append(ROOT / RESULTS / f"{name}.json")
+    write_summary(ROOT / RESULTS / "summary.json", summary)
+    return written + [ROOT / RESULTS / "summary.json", *write_page(summary, out, True)[1:]]
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from sklearn.metrics import confusion_matrix
 
 from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
 from specxai_bench.data.corpora.targets import VOWELS
+from specxai_bench.io import atomic_write_text
+
 
 SETTINGS = {"previous (speaker 4 %, token 3 %)": SyntheticConfig(speaker_sd=0.04, token_sd=0.03),
             "default": SyntheticConfig()}
@@ -64,7 +66,7 @@ def main() -> None:
     args = p.parse_args()
     out = {name: overlap(cfg) for name, cfg in SETTINGS.items()}
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(out, indent=2) + "\n")
+    atomic_write_text(args.json, json.dumps(out, indent=2) + "\n")
     for name, r in out.items():
         print(f"{name}: LDA on log true F1-F3, speaker-disjoint halves: {r['lda_accuracy']:.1%} "
               f"(median within-group CV: F1 {r['median_cv_F1']:.1%}, F2 {r['median_cv_F2']:.1%})")

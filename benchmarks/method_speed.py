@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
+from specxai_bench.io import atomic_write_text
 from specxai_bench.methods import METHODS
 from specxai_bench.model.classifier import SpectrogramClassifier
 
@@ -77,7 +78,7 @@ def main() -> None:
     rows.sort(key=lambda r: r[3])
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({
+        atomic_write_text(args.json, json.dumps({
             "arch": args.arch, "size": args.size, "batch": args.batch, "threads": torch.get_num_threads(),
             "load_average_after": os.getloadavg()[0],
             "methods": [{"method": r[0], "layer": r[1], "native_grid": r[2], "seconds_per_sample": r[3],

@@ -24,6 +24,8 @@ from typing import Callable
 import numpy as np
 import torch
 
+from specxai_bench.io import atomic_write_text
+
 
 def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     fn()  # warm-up
@@ -166,7 +168,7 @@ def main() -> None:
     report["spectrograms"] = spectrograms_vs_librosa_loop(200)
     report["synthesis_scaling"] = synthesis_rate()
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     a = report["attribution"]
     print(f"{args.arch}, batch {args.batch}, {args.size} px, {report['machine']['threads']} threads")
     print(f"CAM {a['cam_vs_forward']:.2f}x forward (target >= 0.9); Grad-CAM {a['gradcam_vs_forward']:.2f}x "

@@ -17,6 +17,7 @@ import numpy as np
 from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
 from specxai_bench.data.corpora.targets import VOWELS
 from specxai_bench.data.phonetics import PraatSettings, measure_segment
+from specxai_bench.io import atomic_write_text
 
 
 def middle(x: np.ndarray) -> np.ndarray:
@@ -39,7 +40,7 @@ def main() -> None:
                          "median_rel_error_F2": float(np.median([e[1] for e in errors[(g, v)]]))}
             for g, v in sorted(ok)}
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"share_within_10pct": float(total), "share_within_10pct_burg_only": burg,
+    atomic_write_text(args.json, json.dumps({"share_within_10pct": float(total), "share_within_10pct_burg_only": burg,
                                      "settings": repr(PraatSettings()), "corpus": repr(config),
                                      "per_group_vowel": rows}, indent=2) + "\n")
     print(f"vowel tokens with Praat F1 and F2 within 10 % of the truth: {total:.1%} "

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from specxai_bench.io import atomic_write_text
+
 
 def _attribute_and_score(model: torch.nn.Module, test, methods: list[str], metrics: list[str], batch: int) -> float:
     from specxai_bench.methods import METHODS
@@ -152,7 +154,7 @@ def main() -> None:
                  tolerance=args.tolerance, train_epoch=not args.no_train_epoch, vowel_tokens=args.vowel_tokens,
                  consonant_tokens=args.consonant_tokens, repeats=args.repeats)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     print("| stage | " + " | ".join(report["scales"]) + " | linear |\n|---|" + "---|" * (len(report["scales"]) + 1))
     for stage, g in report["growth"].items():
         cells = [f"{v['cost_ratio']:.2f}x cost / {v['size_ratio']:.2f}x size" for v in g["ratios"].values()]

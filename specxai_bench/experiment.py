@@ -23,6 +23,7 @@ from .data.corpora.loading import load_corpus
 from .data.datasets import TaskData, build_task_data
 from .data.splits import SPLITS, select_segments
 from .data.tasks import Task, resolve_tasks
+from .defaults import READING_BASELINES
 from .errors import ConfigError
 from .model.profiles import SIZE_OVERRIDES, Profile, resolve_device, resolve_profile
 from .model.training import train_or_load
@@ -76,7 +77,8 @@ class RunConfig:
         """The `specxai-bench run` command line that computes this run again (non-default options only).
 
         Derived from the fields, so it cannot drift from the config; ``--output`` is left out (it
-        says where, not what), so the command reproduces the rows wherever it is run.
+        says where, not what), so the command reproduces the rows wherever it is run. `run` adds the
+        reading baselines to the methods unless told ``--baselines none``; a config without them says so.
         """
         parts = ["specxai-bench run"]
         for f in fields(self):
@@ -90,6 +92,8 @@ class RunConfig:
                 text = ",".join(value) if isinstance(value, tuple) else f"{value:g}" if isinstance(value, float) \
                     else str(value)
                 parts.append(f"{flag} {shlex.quote(text)}")
+        if not set(READING_BASELINES) <= set(self.methods):
+            parts.append("--baselines none")
         return " ".join(parts)
 
     def identity(self) -> dict[str, Any]:

@@ -8,7 +8,8 @@ result gets the mode an ordinary ``open()`` would give (0666 minus the umask, us
 Temp names carry the writer's pid (``.NAME.PID-XXXXXXXX.tmp``): a writer killed with SIGKILL
 cannot remove its temps, so the first write into a folder removes the temps there whose writer
 is no longer running. A write that fails (disk full, read-only folder, a file where a folder
-should be) raises :class:`OutputWriteError` naming the file; the previous file stays whole.
+should be) raises :class:`OutputWriteError` naming the file; the previous file stays whole. A folder of outputs (an exported corpus) is built in a
+:func:`temp_folder_beside` it and renamed into place, 0777 minus the umask (usually 0755).
 """
 
 from __future__ import annotations
@@ -119,6 +120,20 @@ def _temp_beside(path: Path) -> tuple[int, str]:
     return fd, tmp
 
 
+def temp_folder_beside(path: Path) -> Path:
+    """A new empty folder beside ``path`` to build a folder of outputs in, then rename over ``path`` (same
+    filesystem: atomic), with the mode ``mkdir`` would give (0777 minus the umask; ``mkdtemp`` alone: 0700)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_once(path.parent)  # what a killed writer left behind
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent))
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    os.chmod(tmp, 0o777 & ~_umask())
+    return tmp
+
+
 def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
     """Call ``write(binary_file)`` on a temp file beside ``path``, fsync, rename: whole or absent."""
     path = Path(path)
@@ -139,6 +154,10 @@ def atomic_write(path: Path, write: Callable[[Any], None]) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:

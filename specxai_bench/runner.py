@@ -44,6 +44,7 @@ class RunSummary:
     device: str
     outcomes: list[TaskOutcome]
     target: str = "true"
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # this invocation's (the manifest keeps all)
 
     @property
     def failures(self) -> list[str]:
@@ -73,6 +74,7 @@ def _run_locked(exp: Experiment) -> RunSummary:
         f"on {device}, tasks {', '.join(t.name for t in tasks)}"
         + (f", {env.world_size} processes" if env.active else ""))
     t0 = time.time()
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     # every task's selection is checked (classes present, speakers) before training or writing starts
     for task in tasks:
         exp.selection(task)
@@ -140,10 +142,25 @@ def _run_locked(exp: Experiment) -> RunSummary:
         if env.active:
             manifest["distributed"] = {"world_size": env.world_size, "backend": distributed.backend_for(device)}
         with ResultStore(main_path) as main:
+            add_invocation(manifest, main.manifests().get(run_id), started)
             main.write_manifest(run_id, manifest)
         atomic_write_json(out / "manifest.json", manifest)
     distributed.barrier(env)  # the other ranks return once the store is complete
-    return RunSummary(run_id, main_path, profile, device, outcomes, cfg.target)
+    return RunSummary(run_id, main_path, profile, device, outcomes, cfg.target, stage_seconds)
+
+
+def add_invocation(manifest: dict[str, Any], previous: dict[str, Any] | None, started: str) -> None:
+    """Keep every invocation's record: the run id names what is computed (the same command again, or a
+    resumed one, has the same id), so each invocation appends its own start, stage times and failures to
+    ``invocations`` instead of overwriting the one before; ``created`` stays the first invocation's."""
+    before = [] if previous is None else previous.get("invocations") or [
+        {"started": previous.get("created"), "finished": previous.get("created"),
+         "stage_seconds": previous.get("stage_seconds", {}), "failures": len(previous.get("failures", []))}]
+    if previous is not None and previous.get("created"):
+        manifest["created"] = previous["created"]
+    manifest["invocations"] = before + [{"started": started, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                         "stage_seconds": manifest["stage_seconds"],
+                                         "failures": len(manifest["failures"])}]
 
 
 def _limit(data: TaskData, per_class: int) -> TaskData:

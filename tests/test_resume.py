@@ -42,7 +42,7 @@ def _rows(out: Path) -> list[tuple]:
 
 
 def _table(stdout: str) -> list[str]:
-    return [ln for ln in stdout.splitlines() if not ln.startswith(("seconds per sample", "rows:"))]
+    return [ln for ln in stdout.splitlines() if not ln.startswith(("seconds per sample", "rows:", "stage times"))]
 
 
 def test_killed_twice_then_resumed_equals_an_uninterrupted_run(tmp_path):

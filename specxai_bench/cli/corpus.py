@@ -11,17 +11,20 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    from ..data.corpora.base import Corpus
 
-from ..data.corpora.base import Corpus
 from . import arguments
+
+HELP = "export the synthetic corpus; describe an aligned corpus"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``corpus`` with its ``export`` and ``stats`` subcommands to the main CLI's subparsers."""
     corpus = subparsers.add_parser(
-        "corpus", help="export the synthetic corpus; describe an aligned corpus",
+        "corpus", help=HELP,
         description="Write the synthetic corpus as wav + .PHN + .TextGrid files, or describe an aligned corpus.")
     sub = corpus.add_subparsers(dest="corpus_command", metavar="{export,stats}", required=True)
 
@@ -80,6 +83,8 @@ def run_stats(args: argparse.Namespace) -> int:
 
 def format_stats(corpus: Corpus) -> str:
     """Plain-text table: segments per label and per speaker (with group), durations in ms."""
+    import numpy as np
+
     labels = Counter(s.label for s in corpus.segments)
     speakers = Counter(s.speaker for s in corpus.segments)
     group = {s.speaker: s.group for s in corpus.segments}

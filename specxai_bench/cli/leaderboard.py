@@ -32,8 +32,11 @@ def board_config(args: argparse.Namespace) -> "BoardConfig":
     return BoardConfig(n_resamples=args.n_resamples, seed=args.seed, sanity_threshold=args.sanity_threshold)
 
 
+HELP = "regenerate the leaderboard tables from stored per-sample rows"
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("leaderboard", help="regenerate the leaderboard tables from stored per-sample rows",
+    p = sub.add_parser("leaderboard", help=HELP,
                        description="Aggregate per-sample rows into tables (mean, 95 % speaker-cluster bootstrap CI, "
                                    "n, rank) as Markdown, CSV and LaTeX, with a provenance footer. Deterministic: "
                                    "the same rows give byte-identical files.")

@@ -1,4 +1,4 @@
-"""`specxai-bench report`: tables and figures on one Markdown page."""
+"""`specxai-bench report`: tables and figures as one self-contained HTML page (and a Markdown page)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from pathlib import Path
 
 from . import arguments
 from .leaderboard import add_board_options, board_config
+from .output import add_quiet_option
+
+
+HELP = "write the tables and figures (overlays, band profiles, confusion) as one HTML page and a Markdown page"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("report", help="write the tables and figures (overlays, band profiles, confusion) as a page",
+    p = sub.add_parser("report", help=HELP,
                        description="Tables from the stored rows plus figures; maps are re-created from the cached "
                                    "checkpoints for a few test samples per class only (never re-scored).")
     add_board_options(p)
@@ -21,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--methods", default=None,
                    help="comma-separated method names or wildcards to draw (default: every method in the store)")
     p.add_argument("--no-confusion", action="store_true", help="skip the confusion matrices")
+    add_quiet_option(p)
     p.set_defaults(func=execute)
 
 
@@ -36,5 +41,5 @@ def execute(args: argparse.Namespace) -> int:
     command = " ".join(["specxai-bench report --results", *args.results, f"--out {args.out}"])
     written = build_report(args.results, args.out, per_class=args.examples, methods=methods,
                            confusion=not args.no_confusion, cfg=board_config(args), command=command)
-    print(f"report: {args.out / 'report.md'} ({len(written)} files)")
+    print(f"report: {args.out / 'index.html'} and {args.out / 'report.md'} ({len(written)} files)")
     return 0

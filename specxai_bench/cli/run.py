@@ -7,25 +7,39 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..data.tasks import TASKS
-from ..model.profiles import PROFILES, SIZE_OVERRIDES
-from ..runtime.distributed import is_reporter
+from .. import defaults
+from .config import add_config_option
+from .output import add_format_option, add_quiet_option
 from . import arguments
 
 if TYPE_CHECKING:
     from ..experiment import RunConfig
+    from ..results.board import Board
+    from ..runner import RunSummary
 
 DEFAULT_METHODS = "cam,gradcam"
 DEFAULT_METRICS = "formant_band_mass,formant_band_lift,f0_band_mass,f0_band_lift"
+READING_BASELINES = ",".join(defaults.READING_BASELINES)  # scored by every run unless --baselines none
+# one line under the tables: what the numbers mean
+RUN_LEGEND = ("Legend: ↑ higher is better, ↓ lower. Lift = the map's share of mass in the band / the band's share "
+              "of the image: 1 = chance (a uniform map), 2 = twice chance; mass and share lie in [0, 1]. "
+              "† = model-free baseline: read a method against the best of them. Cell: mean [95 % CI] n, #rank.")
+HELP = "run the benchmark grid and print one table per task"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="run the benchmark grid and print one table per task",
+    from ..data.tasks import TASKS
+    from ..model.profiles import PROFILES
+
+    p = sub.add_parser("run", help=HELP,
                        description="Run task x method x metric on the embedded synthetic corpus. "
                                    "Rows are stored per sample; a rerun resumes and reuses cached models.")
     p.add_argument("--methods", default=DEFAULT_METHODS,
                    help=f"comma-separated method specs (NAME or NAME@KEY=VALUE,..., e.g. gradcam@layer=layer3), "
                         f"wildcards, or 'all' (default: {DEFAULT_METHODS}); see `specxai-bench list methods`")
+    p.add_argument("--baselines", default=READING_BASELINES,
+                   help=f"model-free methods scored beside --methods so the table can be read (default: "
+                        f"{READING_BASELINES}); 'none' for none")
     p.add_argument("--metrics", default=DEFAULT_METRICS,
                    help="comma-separated metric specs (e.g. formant_band_lift@formants=1), wildcards, or 'all' "
                         "(default: the linguistic metrics)")
@@ -58,7 +72,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="aligned corpora: the sample rate .PHN offsets count, when not the wav's own (e.g. 16000 "
                         "for TIMIT alignments beside resampled wavs)")
     add_size_options(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars (they are drawn on a terminal only)")
+    add_config_option(p)
+    add_format_option(p)
+    add_quiet_option(p)
     p.set_defaults(func=execute)
 
 
@@ -70,6 +87,8 @@ def add_train_seed_option(p: argparse.ArgumentParser) -> None:
 
 def add_size_options(p: argparse.ArgumentParser) -> None:
     """Reduced-size runs (shared with `study`): override the profile's epochs, image size and corpus size."""
+    from ..model.profiles import SIZE_OVERRIDES
+
     p.add_argument("--epochs", type=int, default=None, metavar="N",
                    help="override the profile's (maximum) training epochs, e.g. a reduced `paper` run on a CPU")
     p.add_argument("--image-size", type=int, default=None, metavar="PX",
@@ -87,9 +106,12 @@ def config_from_args(args: argparse.Namespace) -> "RunConfig":
     from ..registry import split_specs
 
     values = {f.name: getattr(args, f.name) for f in fields(RunConfig) if hasattr(args, f.name)}
-    values["progress"] = not args.no_progress
+    values["progress"] = not (args.no_progress or getattr(args, "quiet", False))
     for key in ("methods", "metrics", "tasks"):
         values[key] = tuple(split_specs(values[key]))
+    baselines = getattr(args, "baselines", "none")
+    if baselines.strip().lower() != "none":  # added after the methods asked for, once each
+        values["methods"] += tuple(b for b in split_specs(baselines) if b not in values["methods"])
     return RunConfig(**values)
 
 
@@ -99,6 +121,7 @@ def execute(args: argparse.Namespace) -> int:
     from ..registry import parse_spec
     from ..results.tables import run_board, task_tables
     from ..runner import run
+    from ..runtime.distributed import is_reporter
 
     cfg = config_from_args(args)
     checked = plan(cfg)  # unknown names and bad options exit here, before any work
@@ -108,18 +131,48 @@ def execute(args: argparse.Namespace) -> int:
         metric_ids = {METRICS.create(spec).id for spec in checked.metrics}
         methods = [parse_spec(spec).name for spec in checked.methods]
         board = run_board(summary.store_path, scope, metric_ids, methods, cfg.command())
-        tables = task_tables(board, [o.task for o in summary.outcomes],
-                             {o.task: o.model_meta | {"profile": summary.profile.name} for o in summary.outcomes})
-        for text in tables.values():
-            print(text)
-        print(f"rows: {summary.store_path}  manifest: {summary.store_path.parent / 'manifest.json'}")
+        if args.format == "json":
+            print(run_document(board, summary, cfg.command()))
+        else:
+            tables = task_tables(board, [o.task for o in summary.outcomes],
+                                 {o.task: o.model_meta | {"profile": summary.profile.name} for o in summary.outcomes})
+            for text in tables.values():
+                print(text)
+            print(RUN_LEGEND)
+            print(stage_line(summary.stage_seconds))
+            print(f"rows: {summary.store_path}  manifest: {summary.store_path.parent / 'manifest.json'}")
     return exit_status(summary.failures)
+
+
+def stage_line(stage_seconds: dict[str, float]) -> str:
+    """This invocation's stage times (a rerun shows its own: cached models load in seconds)."""
+    parts = [f"{k} {v:.1f} s" for k, v in stage_seconds.items()]
+    return f"stage times of this run: {', '.join(parts)}; total {sum(stage_seconds.values()):.1f} s"
+
+
+def run_document(board: "Board | None", summary: "RunSummary", command: str) -> str:
+    """`run --format json`: the run, its command, each task's model and cells, stage times and failures."""
+    from ..results.aggregate import is_baseline
+    from .output import dumps
+
+    cells = [] if board is None else board.overall.to_dict("records")
+    tasks = {}
+    for o in summary.outcomes:
+        meta = {k: v for k, v in o.model_meta.items() if k != "history"}
+        tasks[o.task] = {"model": meta, "cells": [c | {"baseline": is_baseline(c["method"])} for c in cells
+                                                  if c["task"] == o.task and c["model"] == o.model]}
+    return dumps({"run": summary.run_id, "command": command, "profile": summary.profile.name,
+                  "device": summary.device, "target": summary.target, "store": str(summary.store_path),
+                  "manifest": str(summary.store_path.parent / "manifest.json"), "tasks": tasks,
+                  "stage_seconds": summary.stage_seconds, "failures": summary.failures})
 
 
 def exit_status(failures: list[str]) -> int:
     """3 when a method or metric failed for some sample (the run is partial; rank 0 lists why), else 0.
 
     Every rank returns the same status: the failures are gathered from all ranks (shared with `study`)."""
+    from ..runtime.distributed import is_reporter
+
     if not failures:
         return 0
     if is_reporter():

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..model.profiles import PROFILES
-from ..runtime.distributed import is_reporter
+from .config import add_config_option
+from .output import add_quiet_option
 from . import arguments
 from .run import add_size_options, config_from_args, exit_status
 
@@ -21,8 +21,13 @@ DEFAULT_METRICS = ("formant_band_lift", "formant_band_mass", "f0_band_lift", "f0
 SEEDS_METHODS = ("cam", "gradcam", "integrated_gradients", "lrp_epsilon")  # study seeds: Shen et al.'s question
 
 
+HELP = "the study's open checks: frequency cut-off, speaker groups, cross-corpus"
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("study", help="the study's open checks: frequency cut-off, speaker groups, cross-corpus",
+    from ..model.profiles import PROFILES
+
+    p = sub.add_parser("study", help=HELP,
                        description="Run one of the study's open checks and write its table (Markdown + CSV, with "
                                    "provenance) to --out.")
     studies = p.add_subparsers(dest="study", metavar="{cutoff,groups,cross-corpus,seeds}", required=True)
@@ -73,6 +78,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         sp.add_argument("--n-resamples", type=int, default=9999, help="bootstrap resamples of speakers")
         sp.add_argument("--retrain", action="store_true")
         sp.add_argument("--no-progress", action="store_true")
+        add_config_option(sp)
+        add_quiet_option(sp)
         sp.set_defaults(func=execute)
     seeds.set_defaults(methods=",".join(SEEDS_METHODS))
 
@@ -82,7 +89,8 @@ def command_line(args: argparse.Namespace) -> str:
     parts = ["specxai-bench study", args.study]
     defaults = build_defaults(args.study)
     for key, value in sorted(vars(args).items()):
-        if key in ("func", "study", "command", "no_progress", "out", "output") or value == defaults.get(key):
+        if key in ("func", "study", "command", "no_progress", "out", "output", "config", "quiet") \
+                or value == defaults.get(key):
             continue
         flag = "--" + key.replace("_", "-")
         parts.append(flag if value is True else f"{flag} {value}")
@@ -99,6 +107,7 @@ def build_defaults(study: str) -> dict[str, object]:
 def execute(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
     from ..results.aggregate import BoardConfig
+    from ..runtime.distributed import is_reporter
     from ..studies import STUDY_FUNCTIONS
 
     if args.n_resamples < 100:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import torch
-
 from ..data.corpora.synthetic import SyntheticConfig
 from ..errors import ConfigError, UnknownNameError
 
@@ -81,6 +79,8 @@ def resolve_profile(name: str, device: str) -> Profile:
 
 
 def resolve_device(name: str) -> str:
+    import torch  # here, not at the top: `--help` and `list` read the profiles without loading torch
+
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():

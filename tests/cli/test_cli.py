@@ -41,7 +41,7 @@ def test_smoke_run_end_to_end(tmp_path):
     assert res2.returncode == 0 and "loaded model" in res2.stderr
     with sqlite3.connect(out / "results.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM rows").fetchone()[0] == n_rows
-    strip = lambda s: [ln for ln in s.splitlines() if not ln.startswith("seconds per sample")]  # noqa: E731
+    strip = lambda s: [ln for ln in s.splitlines() if not ln.startswith(("seconds per sample", "stage times"))]  # noqa: E731
     assert strip(res.stdout) == strip(res2.stdout)
 
     # --max-samples attributes the first N test samples of each class (models cached: quick)

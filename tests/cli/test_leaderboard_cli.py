@@ -55,7 +55,8 @@ def test_report_without_checkpoint_keeps_tables_and_says_why(tmp_path, capsys):
     out = tmp_path / "rep"
     assert main(["report", "--results", store, "--out", str(out), "--n-resamples", "500"]) == 0
     page = (out / "report.md").read_text()
-    assert "no checkpoint" in page and "recreate it with `specxai-bench run --methods cam --metrics f0_band_lift --tasks voicing --profile smoke`" in page
+    assert "no checkpoint" in page and ("train it again with `specxai-bench run --methods cam --metrics f0_band_lift "
+                                        f"--tasks voicing --profile smoke --baselines none --output {tmp_path}`") in page
     assert "| cam |" in page and (out / "tables" / "voicing.tex").is_file()
     assert not (out / "figures").exists()
 

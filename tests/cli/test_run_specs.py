@@ -42,7 +42,7 @@ def first(tmp_path_factory):
 def test_options_in_names_reach_the_rows(first):
     out, res = first
     r = rows(out)
-    assert {"gradcam", "cam", "input_energy"} == set(r["method"])
+    assert {"gradcam", "cam", "input_energy", "random"} == set(r["method"])  # random: a default baseline
     assert set(r.loc[r["method"] == "gradcam", "method_options"]) == {'{"layer": "layer3"}'}
     assert set(r.loc[r["method"] == "cam", "method_options"]) == {'{"layer": "layer4"}'}
     assert set(r["metric"]) == {"formant_band_lift@F1,w100hz,10pct", "formant_band_mass@F123,w100hz,10pct"}

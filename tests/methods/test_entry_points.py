@@ -69,7 +69,7 @@ def plugin_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_reg
 
 
 def test_entry_point_plugin_is_listed_and_runs(plugin_on_path, capsys: pytest.CaptureFixture) -> None:
-    assert main(["list", "methods"]) == 0
+    assert main(["list", "methods", "--probe"]) == 0  # --probe: each grid measured on a model
     out = capsys.readouterr().out
     rows = {line.split()[0]: line for line in out.splitlines()[2:] if line.strip()}
     assert set(rows) >= set(METHODS.names()) | {"squared_energy"}

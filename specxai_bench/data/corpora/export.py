@@ -19,7 +19,7 @@ import numpy as np
 import soundfile as sf
 
 from ...errors import ConfigError, DataError
-from ...io import sweep_stale_temps, temp_prefix
+from ...io import temp_folder_beside, temp_prefix
 from .aligned import GROUPS
 from .base import Corpus, Segment
 from .intervals import Interval
@@ -40,9 +40,7 @@ def export_corpus(corpus: Corpus, out_dir: str | Path, *, overwrite: bool = Fals
         raise ConfigError(f"{out}: exists and is not an empty folder: choose another folder or pass overwrite")
     if not corpus.segments:
         raise DataError(f"corpus {corpus.name!r} has no segments: nothing to export")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    sweep_stale_temps(out.parent)  # what a killed export left behind
-    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), suffix=".tmp", dir=out.parent))
+    tmp = temp_folder_beside(out)  # 0755 under the usual umask (mkdtemp alone: 0700)
     try:
         groups = _write_utterances(corpus, tmp)
         rows = "".join(f"{spk},{grp}\n" for spk, grp in sorted(groups.items()))

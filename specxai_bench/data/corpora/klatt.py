@@ -9,7 +9,7 @@ filter state from block to block, so one segment costs a few hundred vectorised 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, lfilter, sosfilt
+import scipy  # scipy.signal loads on first use: `list profiles` reads the corpus config cheaply
 
 BLOCK_SECONDS = 0.005
 
@@ -65,7 +65,7 @@ def cascade(
                 break
             f = min(freqs[b, k], 0.95 * nyq)
             num, den = resonator_coefficients(f, bws[b, k], sr)
-            out[lo:hi], zi = lfilter(num, den, y[lo:hi], zi=zi)
+            out[lo:hi], zi = scipy.signal.lfilter(num, den, y[lo:hi], zi=zi)
         y = out
     return y
 
@@ -80,13 +80,13 @@ def band_noise(n: int, low: float, high: float, sr: int, rng: np.random.Generato
     nyq = sr / 2.0
     high = min(high, 0.97 * nyq)
     low = min(max(low, 20.0), 0.9 * high)
-    sos = butter(4, [low / nyq, high / nyq], btype="band", output="sos")
-    return sosfilt(sos, rng.standard_normal(n))
+    sos = scipy.signal.butter(4, [low / nyq, high / nyq], btype="band", output="sos")
+    return scipy.signal.sosfilt(sos, rng.standard_normal(n))
 
 
 def lowpass(x: np.ndarray, cutoff: float, sr: int) -> np.ndarray:
-    sos = butter(4, cutoff / (sr / 2.0), btype="low", output="sos")
-    return sosfilt(sos, x)
+    sos = scipy.signal.butter(4, cutoff / (sr / 2.0), btype="low", output="sos")
+    return scipy.signal.sosfilt(sos, x)
 
 
 def ramp(x: np.ndarray, sr: int, seconds: float = 0.005) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The report on a real (smoke, voicing-only) run: figures from the checkpoint, tables from the rows."""
+"""The report on a real smoke run: figures from the checkpoint, tables from the rows."""
 
 from __future__ import annotations
 
@@ -14,17 +14,6 @@ from specxai_bench.results.report import build_report, load_context
 FAST = BoardConfig(n_resamples=999)
 
 
-@pytest.fixture(scope="module")
-def smoke_store(tmp_path_factory):
-    from specxai_bench.experiment import RunConfig
-    from specxai_bench.runner import run
-
-    out = tmp_path_factory.mktemp("smoke")
-    summary = run(RunConfig(methods=("cam", "input_energy", "uniform", "random"), metrics=("f0_band_lift",),
-                            tasks=("voicing",), profile="smoke", device="cpu", output=out, progress=False))
-    return summary.store_path
-
-
 def count_rows(path) -> int:
     with sqlite3.connect(path) as db:
         return db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
@@ -37,7 +26,8 @@ def test_rebuilt_test_split_and_model_match_the_run(smoke_store):
     (model_id,) = board.models("voicing")
     ctx = load_context(board, "voicing", model_id, {})
     assert not isinstance(ctx, str), ctx
-    assert set(ctx.test.ids) == set(board.sources.rows["sample"])
+    assert set(ctx.test.ids) == set(board.sources.rows.loc[board.sources.rows["task"] == "voicing", "sample"])
+    assert set(ctx.durations) == set(ctx.test.ids) and all(0 < d < 1 for d in ctx.durations.values())
     acc = float((predict(ctx.model, ctx.test.images, "cpu", 32) == ctx.test.targets).float().mean())
     assert acc == pytest.approx(board.sources.models[("voicing", model_id)]["test_accuracy"], abs=1e-6)
 
