@@ -105,6 +105,9 @@ def _evaluate(node: ast.AST, module: str, depth: int = 0) -> tuple[bool, Any]:
             if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
                     and stmt.targets[0].id == node.id):
                 return _evaluate(stmt.value, module, depth + 1)
+            if (isinstance(stmt, ast.AnnAssign) and stmt.value is not None and isinstance(stmt.target, ast.Name)
+                    and stmt.target.id == node.id):
+                return _evaluate(stmt.value, module, depth + 1)
         source = _imports(tree, module).get(node.id)
         if source is not None:
             return _evaluate(ast.Name(source[1]), source[0], depth + 1)
@@ -245,3 +248,10 @@ def plugins(kind: str) -> list[PluginInfo]:
     """Built-in plugins (read, not imported) and entry-point plugins (imported), sorted by name."""
     return sorted(builtin_plugins(kind) + entry_point_plugins(kind), key=lambda p: p.name)
 
+
+def constant(module: str, name: str) -> Any:
+    """A module-level constant of this package read from its source (no import), e.g. the task kinds."""
+    ok, value = _evaluate(ast.Name(name), module)
+    if not ok:
+        raise ValueError(f"{module}.{name} is not a constant that can be read from the source")
+    return value

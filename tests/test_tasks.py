@@ -45,3 +45,9 @@ def test_unknown_task_and_missing_class(small_corpus):
     only_vowels = Corpus("v", tuple(s for s in small_corpus.segments if s.label in ("iy", "ae")))
     with pytest.raises(DataError, match="no segment of class"):
         select_segments(get_task("vowel5"), only_vowels, seed=0)
+
+
+def test_task_kinds_are_the_kinds_of_the_registered_tasks():
+    from specxai_bench.data.tasks import ALL_TASKS, TASK_KINDS
+
+    assert TASK_KINDS == tuple(dict.fromkeys(t.kind for t in ALL_TASKS.values()))

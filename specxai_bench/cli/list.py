@@ -113,7 +113,7 @@ def text(kind: str, records: list[dict[str, Any]]) -> str:
                          shrink={"cost": 16, "options": 24, "description": 30})
     if kind == "metrics":
         rows = [[r["metric"], f"v{r['version']}", r["family"] + (" (sanity)" if r["role"] == "sanity" else ""),
-                 "↑" if r["higher_is_better"] else "↓", ",".join(r["tasks"]), _options(r["options"]),
+                 "↑" if r["higher_is_better"] else "↓", _kinds(r["tasks"]), _options(r["options"]),
                  r["description"]] for r in records]
         return fit_table(rows, ["metric", "version", "family", "better", "tasks", "options", "description"],
                          shrink={"options": 24, "description": 30})
@@ -138,3 +138,11 @@ def execute(args: argparse.Namespace) -> int:
         print(text(kind, records[kind]))
         print()
     return 0
+
+
+def _kinds(kinds: Any) -> str:
+    """The task kinds a metric applies to; "all" when it is every kind there is."""
+    from ..plugin_info import constant
+
+    every = constant("specxai_bench.data.tasks", "TASK_KINDS")
+    return "all" if kinds and set(kinds) == set(every) else ",".join(kinds or ())
