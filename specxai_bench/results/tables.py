@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from .aggregate import BoardConfig
 from .board import Board, Scope, build_board
-from .render import format_band_check, markdown_main_table
+from .render import format_band_check, legend, markdown_main_table
 
 
 def run_board(store: Path, scope: Scope, metric_ids: set[str], methods: list[str], command: str,
@@ -26,7 +26,8 @@ def run_board(store: Path, scope: Scope, metric_ids: set[str], methods: list[str
 
 
 def task_tables(board: Board | None, tasks: Iterable[str], model_meta: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Task -> printable text: a header naming the model, the main table, the band removal test
+    """Task -> printable text: a header naming the model, the main tables and their column legend, the band
+    removal test
     (shortcut tasks) and the seconds per sample of each method (which vary, so they stay out of
     the reproducible boards)."""
     out = {}
@@ -39,6 +40,7 @@ def task_tables(board: Board | None, tasks: Iterable[str], model_meta: dict[str,
         if board is not None and task in board.tasks():
             for model in board.models(task):
                 body.append(markdown_main_table(board, task, model))
+                body.append("columns:\n\n" + legend(board, task))
                 body.append(f"seconds per sample (attribution, this machine): {_speed(board, task, model)}")
         else:
             body.append("no metric scored (none of the metrics asked for applies to this task)")
