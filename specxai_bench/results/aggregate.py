@@ -75,7 +75,7 @@ def gated(iv: Interval, min_speakers: int) -> Interval:
     return iv if iv.clusters >= min_speakers else iv._replace(low=np.nan, high=np.nan)
 
 
-def speaker_bootstrap(values: np.ndarray, speakers: np.ndarray, cfg: "BoardConfig") -> Interval:
+def speaker_bootstrap(values: np.ndarray, speakers: np.ndarray, cfg: BoardConfig) -> Interval:
     """:func:`cluster_bootstrap` with the board's settings, gated by ``cfg.min_speakers``."""
     iv = cluster_bootstrap(values, speakers, n_resamples=cfg.n_resamples, confidence=cfg.confidence, seed=cfg.seed)
     return gated(iv, cfg.min_speakers)

@@ -8,10 +8,14 @@ below 100, ...), so the same rows give the same text.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .aggregate import is_baseline
+from .board import Entry
 
 MAX_WIDTH = 160  # characters per Markdown table line
 MAX_VALUE_COLUMNS = 7  # beside the method column: at most 8 columns per table
@@ -54,8 +58,16 @@ def score_cell(r: Any, d: int, n_full: int, latex: bool = False) -> str:
         return f"{dash} ({', '.join(counts) or 'n=0'})"
     text = interval(r.mean, r.ci_low, r.ci_high, r.speakers, d)
     rank = rank_text(getattr(r, "rank", None), bool(getattr(r, "rank_shared", False)))
-    tail = ([f"n={r.n}"] if r.n != n_full else []) + ([rank] if rank else [])
+    tail = ([f"n={r.n} ({', '.join(counts)})" if counts else f"n={r.n}"] if r.n != n_full else []) + \
+        ([rank] if rank else [])
     return " ".join([text] + tail)
+
+
+def mean_cell(r: Any, d: int) -> str:
+    """``mean [low,high]`` of a summary row; ``—`` where nothing was scored (e.g. a constant map: NaN)."""
+    if r is None or not r.n or pd.isna(r.mean):
+        return "—"
+    return interval(r.mean, r.ci_low, r.ci_high, r.speakers, d)
 
 
 def excess_cell(r: Any, d: int, reference: bool) -> str:
@@ -64,13 +76,25 @@ def excess_cell(r: Any, d: int, reference: bool) -> str:
         return "—"
     if reference:
         return "ref"
-    text = interval(r.d_base, r.d_base_low, r.d_base_high, r.speakers, d, sign=True)
+    text = interval(r.d_base, r.d_base_low, r.d_base_high, r.d_base_spk, d, sign=True)
     sig = np.isfinite(r.d_base_low) and (r.d_base_low > 0 or r.d_base_high < 0)
     return text + ("*" if sig else "")
 
 
+def label(entry: Entry, entries: list[Entry]) -> str:
+    """The method's name (its options when the board holds several variants; the target mode when the
+    table holds both); baselines in italics with a dagger."""
+    text = entry.method
+    if sum(e.method == entry.method and e.target_mode == entry.target_mode for e in entries) > 1:
+        text += f" ({', '.join(f'{k}={v}' for k, v in json.loads(entry.options).items())})"
+    if len({e.target_mode for e in entries}) > 1:
+        text += f" [{entry.target_mode} class]"
+    return f"*{text}* †" if is_baseline(entry.method) else text
+
+
 def alias_base(name: str) -> str:
-    """``formant_band_lift`` -> ``fb.lift``; a short word with a digit stays whole (``f0_band_mass`` -> ``f0b.mass``)."""
+    """``formant_band_lift`` -> ``fb.lift``; a short word with a digit stays whole
+    (``f0_band_mass`` -> ``f0b.mass``)."""
     words = [w for w in name.split("_") if w]
     if len(words) == 1:
         return words[0][:10]
@@ -97,7 +121,8 @@ def aliases(metrics: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
     return out
 
 
-def pack(labels: list[str], columns: list[tuple[str, list[str]]], head: str = "method") -> list[tuple[list[str], list[list[str]]]]:
+def pack(labels: list[str], columns: list[tuple[str, list[str]]], head: str = "method"
+         ) -> list[tuple[list[str], list[list[str]]]]:
     """Value columns split into tables that each fit ``MAX_WIDTH`` and ``MAX_VALUE_COLUMNS`` (the label column
     repeated in each): [(header, rows)]."""
     label_w = max([len(head)] + [len(x) for x in labels])
@@ -117,6 +142,6 @@ def pack(labels: list[str], columns: list[tuple[str, list[str]]], head: str = "m
 
 def md_table(head: list[str], rows: list[list[str]]) -> str:
     """A GitHub Markdown table: first column left-aligned, the others right-aligned."""
-    esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
+    esc = lambda s: str(s).replace("|", "\\|")
     lines = ["| " + " | ".join(map(esc, head)) + " |", "|" + "|".join(["---"] + ["--:"] * (len(head) - 1)) + "|"]
     return "\n".join(lines + ["| " + " | ".join(map(esc, r)) + " |" for r in rows])

@@ -9,7 +9,7 @@ import numpy as np
 
 from .aggregate import direction, is_baseline
 from .board import Board, Entry, class_order
-from .cells import aliases, decimals, num, rank_text
+from .cells import aliases, decimals, label, num, rank_text
 
 
 def latex_escape(text: str) -> str:
@@ -31,8 +31,6 @@ def _cell(r: Any, d: int) -> str:
 
 
 def _label(e: Entry, entries: list[Entry]) -> str:
-    from .render import label
-
     text = label(e, entries).removesuffix(" †").strip("*")
     return rf"\textit{{{latex_escape(text)}}}\textsuperscript{{\dag}}" if is_baseline(e.method) else latex_escape(text)
 

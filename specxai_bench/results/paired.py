@@ -20,7 +20,9 @@ from .aggregate import BoardConfig, Interval, direction, is_baseline, is_sanity_
 GROUP = ["task", "model", "target_mode", "metric", "metric_version", "part"]
 METHOD = ["method", "method_options"]
 COLUMNS = ["rank", "rank_shared", "baseline", "baseline_options", "d_base", "d_base_low", "d_base_high",
-           "d_base_n", "best", "best_options", "d_best", "d_best_low", "d_best_high", "d_best_n"]
+           "d_base_n", "d_base_spk", "best", "best_options", "d_best", "d_best_low", "d_best_high", "d_best_n",
+           "d_best_spk"]
+COUNTS = ("rank", "d_base_n", "d_base_spk", "d_best_n", "d_best_spk")
 
 
 def excludes_zero(iv: Interval) -> bool:
@@ -57,7 +59,8 @@ def compare(rows: pd.DataFrame, summary: pd.DataFrame, cfg: BoardConfig) -> pd.D
         speakers = g.groupby("sample")["speaker"].first().reindex(values.index)
         memo: dict[tuple, Interval] = {}
 
-        def diff(a: tuple, b: tuple) -> Interval:
+        def diff(a: tuple, b: tuple, values: pd.DataFrame = values, speakers: pd.Series = speakers,
+                 memo: dict[tuple, Interval] = memo) -> Interval:
             if (a, b) not in memo:
                 memo[a, b] = paired(values, speakers, a, b, cfg)
             return memo[a, b]
@@ -70,7 +73,7 @@ def compare(rows: pd.DataFrame, summary: pd.DataFrame, cfg: BoardConfig) -> pd.D
                     iv = diff(m, ref)
                     name = "best" if tag == "best" else "baseline"
                     rec.update({name: ref[0], f"{name}_options": ref[1], f"d_{tag}": iv.mean, f"d_{tag}_low": iv.low,
-                                f"d_{tag}_high": iv.high, f"d_{tag}_n": iv.n})
+                                f"d_{tag}_high": iv.high, f"d_{tag}_n": iv.n, f"d_{tag}_spk": iv.clusters})
         if speakers[values.notna().any(axis=1)].nunique() < cfg.min_speakers:
             continue  # no interval, so no rank can be earned
         ranks = earned_ranks(order, lambda a, b: excludes_zero(diff(a, b)))
@@ -79,9 +82,9 @@ def compare(rows: pd.DataFrame, summary: pd.DataFrame, cfg: BoardConfig) -> pd.D
             recs[pos[m]].update(rank=r, rank_shared=bool(counts[r] > 1))
     for col in COLUMNS:
         vals = [recs.get(i, {}).get(col) for i in out.index]
-        if col in ("rank", "d_base_n", "d_best_n"):
+        if col in COUNTS:
             out[col] = pd.array(vals, dtype="Int64")
-        elif col.startswith("d_"):
+        elif col.startswith("d_"):  # the differences and their CI
             out[col] = np.array([np.nan if v is None else v for v in vals], dtype=np.float64)
         elif col == "rank_shared":
             out[col] = [bool(v) for v in vals]

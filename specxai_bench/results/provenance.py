@@ -52,8 +52,8 @@ def provenance(board: Board, task: str | None) -> list[str]:
         versions = ", ".join(f"{k} {v}" for k, v in sorted(m.get("versions", {}).items()))
         draw = _draw(m, task)
         out.append(f"run {run}, created {m.get('created', '?')}, store {stores.get(m['_store'], '?')} of "
-                   f"{len(stores)}: `{m.get('command', '?')}`; profile {prof.get('name', '?')} ({prof.get('arch', '?')}, "
-                   f"{prof.get('image_size', '?')} px); device {m.get('device', '?')} ({m.get('device_name', '?')}); "
+                   f"{len(stores)}: `{m.get('command', '?')}`; profile {prof.get('name', '?')} "
+                   f"({prof.get('arch', '?')}, {prof.get('image_size', '?')} px); device {m.get('device', '?')} ({m.get('device_name', '?')}); "
                    f"seed {m.get('config', {}).get('seed', '?')}; target class {m.get('target_class', '?')}; corpus "
                    f"{corpus.get('spec') or corpus.get('name', '?')} {corpus.get('fingerprint', '?')}; {draw}; "
                    f"versions: {versions}")
@@ -74,6 +74,6 @@ def _draw(manifest: dict, task: str | None) -> str:
     parts = []
     for t, d in sorted(samples.items()):
         if task is None or t == task:
-            parts.append(f"{t}: {d.get('n')} samples, {d.get('speakers')} speakers, {d.get('labels')} labels "
-                         f"({'all' if not d.get('per_class') else str(d.get('per_class')) + ' per class, round-robin'})")
+            how = f"{d['per_class']} per class, round-robin" if d.get("per_class") else "all"
+            parts.append(f"{t}: {d.get('n')} samples, {d.get('speakers')} speakers, {d.get('labels')} labels ({how})")
     return "test samples " + "; ".join(parts)

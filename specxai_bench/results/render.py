@@ -10,14 +10,25 @@ give the same bytes.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
 
-from .aggregate import direction, is_baseline
-from .board import Board, Entry, class_order
-from .cells import aliases, decimals, excess_cell, interval, md_table, num, pack, rank_text, score_cell
+from .aggregate import direction
+from .board import Board, class_order
+from .cells import (
+    aliases,
+    decimals,
+    excess_cell,
+    interval,
+    label,
+    md_table,
+    mean_cell,
+    num,
+    pack,
+    rank_text,
+    score_cell,
+)
 from .latex import latex_task
 from .provenance import notes, provenance
 
@@ -33,17 +44,6 @@ def family(metric_id: str) -> str:
 
     name = metric_id.split("@", 1)[0]
     return METRICS.get(name).family if name in METRICS else "other"
-
-
-def label(entry: Entry, entries: list[Entry]) -> str:
-    """The method's name (its options when the board holds several variants; the target mode when the
-    table holds both); baselines in italics with a dagger."""
-    text = entry.method
-    if sum(e.method == entry.method and e.target_mode == entry.target_mode for e in entries) > 1:
-        text += f" ({', '.join(f'{k}={v}' for k, v in json.loads(entry.options).items())})"
-    if len({e.target_mode for e in entries}) > 1:
-        text += f" [{entry.target_mode} class]"
-    return f"*{text}* †" if is_baseline(entry.method) else text
 
 
 def head(alias: str, metric: str) -> str:
@@ -88,8 +88,9 @@ def _score_columns(board: Board, task: str, model: str, part: str, metrics: list
             col = [excess_cell(r, d, r is not None and (r.method, r.method_options) == (r.baseline, r.baseline_options))
                    for r in rows]
         else:
-            col = ["—" if r is None or pd.isna(r.d_best) else "best" if (r.method, r.method_options) == (r.best, r.best_options)
-                   else interval(r.d_best, r.d_best_low, r.d_best_high, r.speakers, d, sign=True) for r in rows]
+            col = ["—" if r is None or pd.isna(r.d_best)
+                   else "best" if (r.method, r.method_options) == (r.best, r.best_options)
+                   else interval(r.d_best, r.d_best_low, r.d_best_high, r.d_best_spk, d, sign=True) for r in rows]
         cols.append((head(names[m], m[0]), col))
     return labels, cols
 
@@ -114,7 +115,7 @@ def _n_row(board: Board, task: str, model: str, part: str, metrics: list[tuple[s
 
 def markdown_main_table(board: Board, task: str, model: str) -> str:
     """The main tables of one task and model: per part and metric family, scores and the paired
-    difference from the strongest baseline, then the sanity check."""
+    difference from the strongest baseline, then the sanity check, and a line naming each column."""
     parts = board.parts(task)
     blocks = []
     for part in parts:
@@ -130,6 +131,9 @@ def markdown_main_table(board: Board, task: str, model: str) -> str:
                               "excludes 0")
                 blocks += _tables(labels, excess)
         blocks += sanity_tables(board, task, model, part)
+    names = aliases(board.metrics(task))
+    blocks.append("Columns: " + "; ".join(f"{names[m]}: {m[0]} v{m[1]} {head('', m[0]).strip()}"
+                                         for _, metrics in families(board, task) for m in metrics))
     return "\n\n".join(blocks)
 
 
@@ -151,13 +155,11 @@ def sanity_tables(board: Board, task: str, model: str, part: str) -> list[str]:
     labels, cols = [label(e, entries) for e in entries], []
     rows = [flags.get(tuple(e)) for e in entries]
     d = decimals([r.mean for r in rows if r is not None])
-    cols.append(("|ρ| full ↓", ["—" if r is None else interval(r.mean, r.ci_low, r.ci_high, r.speakers, d)
-                                for r in rows]))
+    cols.append(("|ρ| full ↓", [mean_cell(r, d) for r in rows]))
     cols.append(("sanity", ["not scored" if r is None else r.state for r in rows]))
     for sim in sims:
         got = [fl.get((*e, sim)) for e in entries]
-        cols.append((f"{sim} full ↓", ["—" if r is None else interval(r.mean, r.ci_low, r.ci_high, r.speakers, 2)
-                                       for r in got]))
+        cols.append((f"{sim} full ↓", [mean_cell(r, 2) for r in got]))
     out = ["*sanity (model randomisation)*: |Spearman ρ| of |A| between the maps of the trained and the fully "
            "randomised model, mean over seeds and samples [95 % CI]; pass = CI below "
            f"{float(s['threshold'].iloc[0]):g}"] + _tables(labels, cols)
@@ -167,8 +169,7 @@ def sanity_tables(board: Board, task: str, model: str, part: str) -> list[str]:
             continue
         stages = list(dict.fromkeys(f.sort_values("stage_index", kind="stable")["stage"]))
         got = _lookup(f, ["method", "method_options", "target_mode", "stage"])
-        cols = [(st, ["—" if (r := got.get((*e, st))) is None else interval(r.mean, r.ci_low, r.ci_high, r.speakers, 2)
-                      for e in entries]) for st in stages]
+        cols = [(st, [mean_cell(got.get((*e, st)), 2) for e in entries]) for st in stages]
         what = "randomised from fc down to the stage" if mode == "cascade" else "only the stage randomised"
         out.append(f"*{mode} randomisation* ({what}): Spearman ρ of |A|, mean over seeds [95 % CI]")
         out += _tables(labels, cols)
@@ -280,5 +281,17 @@ def format_band_check(task: str, check: dict[str, Any]) -> str:
             f"predictions follow it. {verdict}")
 
 
-__all__ = ["md_table", "num", "rank_text", "markdown_main_table", "markdown_task", "markdown_index", "render_all",
-           "notes", "provenance", "model_line", "format_band_check", "latex_task"]
+__all__ = [
+    "format_band_check",
+    "latex_task",
+    "markdown_index",
+    "markdown_main_table",
+    "markdown_task",
+    "md_table",
+    "model_line",
+    "notes",
+    "num",
+    "provenance",
+    "rank_text",
+    "render_all",
+]

@@ -6,12 +6,13 @@ what this run asked for (whichever run computed the stored rows: a resumed run r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .aggregate import BoardConfig
 from .board import Board, Scope, build_board
-from .render import format_band_check, legend, markdown_main_table
+from .render import format_band_check, markdown_main_table
 
 
 def run_board(store: Path, scope: Scope, metric_ids: set[str], methods: list[str], command: str,
@@ -26,8 +27,7 @@ def run_board(store: Path, scope: Scope, metric_ids: set[str], methods: list[str
 
 
 def task_tables(board: Board | None, tasks: Iterable[str], model_meta: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Task -> printable text: a header naming the model, the main tables and their column legend, the band
-    removal test
+    """Task -> printable text: a header naming the model, the main tables, the band removal test
     (shortcut tasks) and the seconds per sample of each method (which vary, so they stay out of
     the reproducible boards)."""
     out = {}
@@ -40,7 +40,6 @@ def task_tables(board: Board | None, tasks: Iterable[str], model_meta: dict[str,
         if board is not None and task in board.tasks():
             for model in board.models(task):
                 body.append(markdown_main_table(board, task, model))
-                body.append("columns:\n\n" + legend(board, task))
                 body.append(f"seconds per sample (attribution, this machine): {_speed(board, task, model)}")
         else:
             body.append("no metric scored (none of the metrics asked for applies to this task)")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from specxai_bench.data.datasets import TaskData
 from specxai_bench.data.sampling import draw_test_samples, label_order, speaker_order
 from specxai_bench.data.spectrogram import FrequencyAxis
-from specxai_bench.data.datasets import TaskData
 from specxai_bench.data.tasks import get_task
 
 VOICED = ("z", "v", "m", "iy", "aa")  # three voiced consonants, two vowels
@@ -44,7 +44,7 @@ def test_every_test_speaker_appears_once_n_reaches_the_speakers_and_the_draw_is_
         assert again.ids == sub.ids and draw2 == draw
         assert draw.record()["ids"] == list(sub.ids) and draw.speakers == 6 and draw.per_class == n
     # the old rule (the first N ids of each class) would have taken children only
-    first = sorted((i for i in data.ids if i.split("/")[1].split("_")[0] in VOICED))[:6]
+    first = sorted(i for i in data.ids if i.split("/")[1].split("_")[0] in VOICED)[:6]
     assert {i[0] for i in first} == {"c"}
 
 
@@ -68,7 +68,7 @@ def test_seed_changes_only_which_token_and_zero_takes_all():
     data = split()
     a, _ = draw_test_samples(data, 6, seed=0)
     b, _ = draw_test_samples(data, 6, seed=1)
-    key = lambda d: sorted((s, lab) for s, lab in zip(d.speakers, d.labels))  # noqa: E731
+    key = lambda d: sorted((s, lab) for s, lab in zip(d.speakers, d.labels))
     assert key(a) == key(b)  # same speakers and labels
     everything, draw = draw_test_samples(data, 0, seed=0)
     assert everything.ids == data.ids and draw.rule == "all test samples"

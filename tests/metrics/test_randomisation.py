@@ -111,7 +111,7 @@ def test_similarities_match_their_libraries():
         x, y = np.abs(a[i]) / np.abs(a[i]).max(), np.abs(b[i]) / np.abs(b[i]).max()
         span = max(x.max(), y.max()) - min(x.min(), y.min())
         assert got["ssim"][i] == pytest.approx(structural_similarity(x, y, win_size=7, data_range=span))
-        top = lambda m: set(np.argsort(-np.abs(m).ravel(), kind="stable")[:26])  # noqa: E731  ceil(0.1 * 256)
+        top = lambda m: set(np.argsort(-np.abs(m).ravel(), kind="stable")[:26])
         assert got["top10"][i] == pytest.approx(len(top(a[i]) & top(b[i])) / 26)
     assert got["top10"][1] > got["top10"][0]
 

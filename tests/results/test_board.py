@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,7 +55,7 @@ def test_speakers_not_segments_are_resampled():
     by_speaker = bootstrap((means,), np.mean, n_resamples=2000, method="percentile", rng=np.random.default_rng(0))
     naive = bootstrap((values,), np.mean, n_resamples=2000, method="percentile", rng=np.random.default_rng(0))
     assert (iv.low, iv.high) == pytest.approx(tuple(by_speaker.confidence_interval), rel=1e-12)
-    width = lambda ci: ci[1] - ci[0]  # noqa: E731
+    width = lambda ci: ci[1] - ci[0]
     assert width((iv.low, iv.high)) > 3 * width(tuple(naive.confidence_interval))
 
 

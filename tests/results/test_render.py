@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from specxai_bench.results import leaderboard
-from specxai_bench.results import render
+from specxai_bench.results import leaderboard, render
 from specxai_bench.results.aggregate import BoardConfig
 from specxai_bench.results.board import build_board
 
