@@ -3,8 +3,10 @@
 The first N sample ids of a class are not a sample of the test split: ids sort by speaker, so they
 come from one or two speakers (children first in the synthetic corpus) and one label. Here each
 class's N samples are dealt round-robin over the test speakers, the speakers ordered so that the
-speaker groups alternate (men, women, children, men, ...), and at each speaker the next label of
-the class in turn (labels of a class's strata alternate: a voiced consonant, then a vowel, ...).
+speaker groups alternate (men, women, children, men, ...), each class starting at the speaker after
+the one where the previous class stopped (so N = 1 still spreads over speakers), and at each
+speaker the next label of the class in turn (labels of a class's strata alternate: a voiced
+consonant, then a vowel, ...).
 So every test speaker appears as soon as N reaches the number of speakers, every label as soon
 as N allows, and a cell's bootstrap over speakers has as many clusters as the split can give.
 Within a speaker and label the tokens come in a seeded order. The draw is deterministic for a
@@ -21,7 +23,8 @@ import numpy as np
 from .datasets import TaskData
 from .tasks import Task
 
-RULE = ("round-robin per class over the test speakers (speaker groups alternating), taking at each "
+RULE = ("round-robin per class over the test speakers (speaker groups alternating; each class starts after the "
+        "speaker where the previous one stopped), taking at each "
         "speaker the class's next label in turn (label strata alternating); tokens of a speaker and "
         "label in a seeded order")
 
@@ -53,11 +56,13 @@ def draw_test_samples(data: TaskData, per_class: int, seed: int, task: Task | No
         rule = "all test samples"
     else:
         rng = np.random.default_rng([seed, 29])
+        everyone = speaker_order(list(data.speakers), dict(zip(data.speakers, data.groups)))
         keep = []
         for c in sorted(set(data.targets.tolist())):
             members = [i for i in range(len(data)) if int(data.targets[i]) == c]
             strata = task.strata.get(task.classes[c]) if task is not None and c < len(task.classes) else None
-            keep += _round_robin(data, members, per_class, strata, rng)
+            start = len(keep) % len(everyone)  # each class starts where the last stopped: N = 1 still spreads
+            keep += _round_robin(data, members, per_class, strata, rng, everyone[start:] + everyone[:start])
         keep.sort()
         rule = RULE
     sub = data.subset(keep)
@@ -85,16 +90,15 @@ def label_order(labels: list[str], strata: tuple[tuple[str, ...], ...] | None) -
 
 
 def _round_robin(data: TaskData, members: list[int], n: int, strata: tuple[tuple[str, ...], ...] | None,
-                 rng: np.random.Generator) -> list[int]:
-    """``n`` of the indices ``members`` (one class): speakers in turn, each giving the next label in turn."""
-    groups = {data.speakers[i]: data.groups[i] for i in members}
+                 rng: np.random.Generator, speakers: list[str]) -> list[int]:
+    """``n`` of the indices ``members`` (one class): ``speakers`` in turn, each giving the next label in turn."""
     pools: dict[str, dict[str, list[int]]] = {}
     for i in sorted(members, key=lambda i: data.ids[i]):
         pools.setdefault(data.speakers[i], {}).setdefault(data.labels[i], []).append(i)
     for per in pools.values():
         for lab, idx in per.items():
             per[lab] = [idx[j] for j in rng.permutation(len(idx))]
-    order = speaker_order(list(pools), groups)
+    order = [spk for spk in speakers if spk in pools]
     labels = label_order([data.labels[i] for i in members], strata)
     taken: list[int] = []
     cursor = 0

@@ -48,6 +48,14 @@ def test_every_test_speaker_appears_once_n_reaches_the_speakers_and_the_draw_is_
     assert {i[0] for i in first} == {"c"}
 
 
+def test_one_sample_per_class_still_spreads_over_speakers():
+    sub, draw = draw_test_samples(split(), 1, seed=0)
+    assert len(sub) == 2 and len(set(sub.speakers)) == 2  # each class starts where the last one stopped
+    five = split(speakers_per_group=1)  # 3 speakers
+    sub, _ = draw_test_samples(five, 2, seed=0)
+    assert set(sub.speakers) == set(five.speakers)
+
+
 def test_fewer_samples_than_speakers_alternate_the_groups():
     sub, _ = draw_test_samples(split(), 3, seed=0)
     voiced = [g for g, t in zip(sub.groups, sub.targets.tolist()) if t == 0]
