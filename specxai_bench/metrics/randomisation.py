@@ -106,6 +106,7 @@ class ModelRandomisation(Metric):
     higher_is_better = False
     role = "sanity"
     sanity_threshold = 0.5
+    task_kinds = ("vowel", "voicing", "shortcut")  # a check of the method on the model: any task
     description = ("similarity of each map on the trained and on a randomised model, cascading or one stage at a "
                    "time (Adebayo et al. 2018); lower = the map depends on the weights")
 
