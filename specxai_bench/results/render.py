@@ -24,9 +24,7 @@ from .cells import (
     label,
     md_table,
     mean_cell,
-    num,
     pack,
-    rank_text,
     score_cell,
 )
 from .latex import latex_task
@@ -281,17 +279,5 @@ def format_band_check(task: str, check: dict[str, Any]) -> str:
             f"predictions follow it. {verdict}")
 
 
-__all__ = [
-    "format_band_check",
-    "latex_task",
-    "markdown_index",
-    "markdown_main_table",
-    "markdown_task",
-    "md_table",
-    "model_line",
-    "notes",
-    "num",
-    "provenance",
-    "rank_text",
-    "render_all",
-]
+__all__ = ["format_band_check", "latex_task", "markdown_index", "markdown_main_table", "markdown_task", "md_table",
+           "model_line", "notes", "provenance", "render_all"]
