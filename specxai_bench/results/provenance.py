@@ -70,7 +70,8 @@ def _draw(manifest: dict, task: str | None) -> str:
     samples = manifest.get("samples")
     if not samples:
         n = manifest.get("config", {}).get("max_samples")
-        return f"test samples: --max-samples {n}, draw not recorded" if n else "test samples: all"
+        return (f"test samples: the first {n} sample ids of each class (--max-samples {n} before the round-robin "
+                f"draw, which records itself)" if n else "test samples: all")
     parts = []
     for t, d in sorted(samples.items()):
         if task is None or t == task:
