@@ -9,7 +9,9 @@ A plugin is asked for by a **spec**: its name, optionally followed by options,
 ``gradcam@layer=layer3`` or ``input_energy@scale=power,grid=7x7``. The options are the plugin
 class's keyword-only ``__init__`` arguments: each value is parsed by the argument's annotation
 (int, float, str, bool, a tuple of them written ``1+2``, or ``none`` for an optional one), and an
-unknown key is refused with the known ones. In a comma-separated list of specs a part that holds
+unknown key is refused with the known ones. A ``+`` in the value of any other option asks for each
+value in turn (:meth:`Registry.grid`): ``model_randomisation@upto=fc+layer4,seed=0+1`` is four
+specs. In a comma-separated list of specs a part that holds
 ``=`` but no ``@`` continues the options of the spec before it: ``--methods
 gradcam@layer=layer3,cam`` is two specs, ``input_energy@scale=power,grid=7x7,cam`` also two.
 An **alias** names a spec (``formant_band_lift_f1`` = ``formant_band_lift@formants=1``), so
@@ -22,6 +24,7 @@ import difflib
 import fnmatch
 import importlib
 import inspect
+import itertools
 import sys
 import types
 import typing
@@ -82,6 +85,14 @@ def _parse_value(text: str, annotation: Any) -> Any:
     if annotation in (str, Any, inspect.Parameter.empty):
         return text
     raise TypeError(f"options of type {annotation!r} cannot be given in a spec")
+
+
+def _is_number(text: str, annotation: Any) -> bool:
+    """Whether ``text`` as a whole is a number of ``annotation`` (``1e+3`` is one float, not a choice of two)."""
+    try:
+        return isinstance(_parse_value(text, annotation), (int, float)) and annotation not in (str, Any)
+    except (TypeError, ValueError):
+        return False
 
 
 def format_value(value: Any) -> str:
@@ -298,6 +309,20 @@ class Registry(Generic[T]):
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{self.kind} {spec}: {exc}") from None
 
+    def grid(self, spec: Spec) -> list[Spec]:
+        """A spec whose options other than tuples list several values with ``+`` (``upto=fc+layer4``): one spec
+        per combination, in order (the last option varies fastest); any other spec: itself."""
+        known = self.options(self.expand(spec).name) if spec.name in self._known_names() else {}
+        choices = []
+        for key, text in spec.options:
+            opt = known.get(key)
+            args = typing.get_args(opt.annotation) if opt is not None else ()
+            is_tuple = opt is not None and (typing.get_origin(opt.annotation) is tuple
+                                            or any(typing.get_origin(a) is tuple for a in args))
+            several = "+" in text and opt is not None and not is_tuple and not _is_number(text, opt.annotation)
+            choices.append([(key, v) for v in text.split("+")] if several else [(key, text)])
+        return [Spec(spec.name, combo) for combo in itertools.product(*choices)]
+
     def resolve(self, spec: str | Iterable[str]) -> list[str]:
         """Comma-separated specs, names or wildcards (``all`` = every one) -> checked specs, in order.
 
@@ -312,8 +337,9 @@ class Registry(Generic[T]):
                 if parsed.name not in self._known_names():
                     bad.append(parsed.name)
                     continue
-                self.spec_options(parsed)
-                matched = [str(parsed)]
+                matched = [str(s) for s in self.grid(parsed)]
+                for s in matched:
+                    self.spec_options(s)
             elif part == "all":
                 matched = self.names()
             elif any(ch in part for ch in "*?["):

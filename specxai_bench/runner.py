@@ -15,6 +15,7 @@ import torch
 
 from . import __version__
 from .data.datasets import TaskData
+from .data.sampling import draw_test_samples
 from .data.tasks import Task
 from .experiment import Experiment, Plan, RunConfig, plan
 from .io import atomic_write_json, config_hash
@@ -34,6 +35,7 @@ class TaskOutcome:
     model_meta: dict[str, Any]
     failures: list[str] = field(default_factory=list)
     samples: tuple[str, ...] = ()  # the test samples this run attributed (its tables show these)
+    draw: dict[str, Any] = field(default_factory=dict)  # how they were drawn (data.sampling.Draw.record)
 
 
 @dataclass
@@ -115,8 +117,8 @@ def _run_locked(exp: Experiment) -> RunSummary:
         if "intervention" in meta:  # tf-shortcut: only the samples on which the model provably uses the cue
             from .model.checks import provable_index
             test = test.subset(provable_index(test.ids, meta["intervention"]))
-        test = _limit(test, cfg.max_samples)
-        outcome.samples = test.ids
+        test, draw = draw_test_samples(test, cfg.max_samples, cfg.seed, task)
+        outcome.samples, outcome.draw = test.ids, draw.record()
         targets = attribution_targets(model, test, cfg, device, profile)
         if not any(METRICS.create(s).applies_to(task.kind) for s in metric_specs):
             say(f"[{task.name}] none of the metrics asked for applies to this task (kind {task.kind}): nothing "
@@ -161,20 +163,6 @@ def add_invocation(manifest: dict[str, Any], previous: dict[str, Any] | None, st
     manifest["invocations"] = before + [{"started": started, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                                          "stage_seconds": manifest["stage_seconds"],
                                          "failures": len(manifest["failures"])}]
-
-
-def _limit(data: TaskData, per_class: int) -> TaskData:
-    """The first ``per_class`` test samples of each class, in sample-id order (0 = all)."""
-    if per_class <= 0:
-        return data
-    order = sorted(range(len(data)), key=lambda i: data.ids[i])
-    keep, count = [], {}
-    for i in order:
-        c = int(data.targets[i])
-        if count.get(c, 0) < per_class:
-            keep.append(i)
-            count[c] = count.get(c, 0) + 1
-    return data.subset(sorted(keep))
 
 
 def attribution_targets(model: torch.nn.Module, data: TaskData, cfg: RunConfig, device: str, profile: Profile) -> torch.Tensor:
@@ -295,6 +283,7 @@ def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp
         "corpus": {"spec": (exp.corpus_spec or (cfg.corpus,))[0], "name": exp.corpus.name,
                    "fingerprint": exp.fingerprint, "segments": len(exp.corpus)},
         "target_class": cfg.target,
+        "samples": {o.task: o.draw for o in outcomes},  # the test samples attributed per task, and the rule
         "models": {o.task: {k: o.model_meta.get(k) for k in ("config_hash", "test_accuracy", "val_accuracy",
                                                                 "n_test", "checkpoint", "cached", "train_seconds",
                                                                 "best_epoch")}

@@ -132,6 +132,17 @@ def test_aliases_expand_and_resolve_keeps_specs_in_order():
         reg.alias("tunable_f1", "tunable@formants=2")
 
 
+def test_plus_in_a_plain_option_asks_for_each_value_and_tuples_stay_tuples():
+    reg = spec_registry()
+    assert reg.resolve("tunable@layer=a+b,steps=2+4,formants=1+2") == [
+        "tunable@layer=a,steps=2,formants=1+2", "tunable@layer=a,steps=4,formants=1+2",
+        "tunable@layer=b,steps=2,formants=1+2", "tunable@layer=b,steps=4,formants=1+2"]
+    assert reg.resolve("tunable@scale=1e+3") == ["tunable@scale=1e+3"]  # one float, not two values
+    assert reg.resolve("tunable_f1@steps=1+2") == ["tunable_f1@steps=1", "tunable_f1@steps=2"]
+    with pytest.raises(ConfigError, match="option steps='x'"):
+        reg.resolve("tunable@steps=1+x")
+
+
 def test_registered_keeps_the_declaration_order():
     reg = make()
     assert reg.registered() == ["gradcam", "gradcam_pp", "cam"] and reg.names() == ["cam", "gradcam", "gradcam_pp"]

@@ -21,6 +21,8 @@ def add_board_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n-resamples", type=int, default=9999, help="bootstrap resamples of speakers (default: 9999)")
     p.add_argument("--sanity-threshold", type=float, default=0.5,
                    help="threshold for randomisation sanity metrics that declare none (default: 0.5)")
+    p.add_argument("--min-speakers", type=int, default=5,
+                   help="speakers a cell needs for a CI and a rank (default: 5; fewer: the cell says why not)")
 
 
 def board_config(args: argparse.Namespace) -> "BoardConfig":
@@ -29,7 +31,10 @@ def board_config(args: argparse.Namespace) -> "BoardConfig":
 
     if args.n_resamples < 100:
         raise ConfigError(f"--n-resamples must be at least 100, got {args.n_resamples}")
-    return BoardConfig(n_resamples=args.n_resamples, seed=args.seed, sanity_threshold=args.sanity_threshold)
+    if args.min_speakers < 2:
+        raise ConfigError(f"--min-speakers must be at least 2, got {args.min_speakers}")
+    return BoardConfig(n_resamples=args.n_resamples, seed=args.seed, sanity_threshold=args.sanity_threshold,
+                       min_speakers=args.min_speakers)
 
 
 HELP = "regenerate the leaderboard tables from stored per-sample rows"

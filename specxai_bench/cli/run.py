@@ -61,7 +61,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--retrain", action="store_true", help="train the models again even if cached")
     p.add_argument("--batch-size", type=int, default=16, help="attribution batch size (default: 16)")
     p.add_argument("--max-samples", type=int, default=0,
-                   help="attribute only the first N test samples of each class per task (0 = all, default); "
+                   help="attribute N test samples of each class per task, drawn round-robin over the test "
+                        "speakers and the class's labels (0 = all, default; the manifest records the draw); "
                         "for expensive methods such as scorecam or occlusion on a CPU")
     p.add_argument("--weights", type=Path, default=None,
                    help="initial backbone weights: a torchvision state dict file for --arch (e.g. ImageNet); "

@@ -18,15 +18,8 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..runtime.lock import lock_holder
-from .aggregate import (
-    CELL,
-    BoardConfig,
-    add_ranks,
-    is_baseline,
-    is_sanity_metric,
-    sanity_flags,
-    summarise,
-)
+from .aggregate import CELL, BoardConfig, is_baseline, sanity_frame, stage_frame, summarise
+from .paired import compare
 from .store import KEY, ResultStore
 
 
@@ -86,6 +79,8 @@ def load_stores(paths: list[str | Path]) -> Sources:
     rows = rows[~dup].sort_values(key, kind="stable").reset_index(drop=True)
     rows["true_class"] = [true_class(t, lab, tg, mode)
                           for t, lab, tg, mode in zip(rows["task"], rows["label"], rows["target"], rows["target_mode"])]
+    split = {t: classes_apart(t) for t in rows["task"].unique()}
+    rows["part"] = [c if split[t] else "all" for t, c in zip(rows["task"], rows["true_class"])]
     return Sources([str(p) for p in paths], rows, models, manifests, pd.concat(timings, ignore_index=True), notes)
 
 
@@ -106,6 +101,14 @@ def true_class(task: str, label: str, target: int | None = None, target_mode: st
     return t.label_map.get(label, label)
 
 
+def classes_apart(task: str) -> bool:
+    """Whether the main table reads the task's classes apart: voicing, whose classes test opposite
+    hypotheses (the F0 region present in voiced samples, absent in unvoiced ones)."""
+    from ..data.tasks import ALL_TASKS
+
+    return task in ALL_TASKS and ALL_TASKS[task].kind == "voicing"
+
+
 def class_order(task: str, present: list[str]) -> list[str]:
     from ..data.tasks import ALL_TASKS
 
@@ -115,13 +118,20 @@ def class_order(task: str, present: list[str]) -> list[str]:
 
 @dataclass
 class Board:
-    """Everything the renderers need: aggregated cells plus the sources' metadata."""
+    """Everything the renderers need: aggregated cells plus the sources' metadata.
+
+    ``overall``: one row per cell of the main tables (CELL + part), with paired comparisons and earned
+    ranks (:mod:`.paired`); ``by_class``: per true class; ``sanity``: the sanity flag per entry and
+    part (:func:`.aggregate.sanity_frame`); ``stages``: randomisation curves per mode
+    (:func:`.aggregate.stage_frame`, by part)."""
 
     sources: Sources
     cfg: BoardConfig
     command: str
     overall: pd.DataFrame
     by_class: pd.DataFrame
+    sanity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stages: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def tasks(self) -> list[str]:
         """Registered tasks in their registry order (the paper's, then the study's), then any others by name."""
@@ -138,13 +148,19 @@ class Board:
         return sorted({(m, int(v)) for m, v in zip(part["metric"], part["metric_version"])})
 
     def has_sanity(self, task: str) -> bool:
-        return any(is_sanity_metric(m) for m, _ in self.metrics(task))
+        return bool(len(self.sanity)) and task in set(self.sanity["task"])
+
+    def parts(self, task: str) -> list[str]:
+        """The main table's parts: "all", or the task's classes for a task read class by class."""
+        present = sorted(set(self.sources.rows.loc[self.sources.rows["task"] == task, "part"]))
+        return present if present == ["all"] else class_order(task, present)
 
     def entries(self, task: str, model: str) -> list[Entry]:
         """The table's rows in order: contenders by name, then the baselines in their registration order."""
         from ..methods import METHODS
 
-        part = self.overall[(self.overall["task"] == task) & (self.overall["model"] == model)]
+        rows = self.sources.rows
+        part = rows[(rows["task"] == task) & (rows["model"] == model)]
         have = sorted({Entry(m, o, t) for m, o, t in zip(part["method"], part["method_options"], part["target_mode"])},
                       key=lambda e: (e.target_mode != "true", e.target_mode, e.method, e.options))
         order = {name: i for i, name in enumerate(METHODS.registered())}
@@ -172,10 +188,21 @@ def build_board(paths: list[str | Path], cfg: BoardConfig = BoardConfig(), comma
     src.rows = restrict(src.rows, scope, metrics, methods)
     if src.rows.empty:
         raise ConfigError(f"no result rows for this selection in {', '.join(map(str, paths))}")
-    overall = add_ranks(summarise(src.rows, CELL, cfg))
-    overall["sanity"] = sanity_flags(overall, cfg)
-    by_class = summarise(src.rows, CELL + ["true_class"], cfg)
-    return Board(src, cfg, command or default_command(src.paths, None, cfg), overall, by_class)
+    scores = score_rows(src.rows)
+    overall = compare(scores, summarise(scores, CELL + ["part"], cfg), cfg)
+    by_class = summarise(scores, CELL + ["true_class"], cfg)
+    stages = {mode: stage_frame(src.rows, mode, cfg, by=("part",)) for mode in ("cascade", "independent")}
+    return Board(src, cfg, command or default_command(src.paths, None, cfg), overall, by_class,
+                 sanity_frame(src.rows, cfg), stages)
+
+
+def score_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows that are cells of the main and per-class tables: all but the randomisation stages, which
+    are shown as curves (first-version randomisation rows, a single column, stay)."""
+    from ..metrics.randomisation import parse_id
+
+    staged = {m for m in rows["metric"].unique() if (c := parse_id(m)) is not None and c["mode"] != "full"}
+    return rows[~rows["metric"].isin(staged)].reset_index(drop=True)
 
 
 def restrict(rows: pd.DataFrame, scope: Scope | None, metrics: set[str] | None, methods: list[str] | None
@@ -191,11 +218,21 @@ def restrict(rows: pd.DataFrame, scope: Scope | None, metrics: set[str] | None, 
 
 
 def default_command(paths: list[str], out: str | Path | None, cfg: BoardConfig) -> str:
-    """The command line that regenerates these tables (options shown only where not default)."""
-    parts = ["specxai-bench leaderboard --results", *paths] + ([f"--out {out}"] if out is not None else [])
+    """The command line that regenerates these tables (options shown only where not default; paths relative
+    to the working folder, so the line names no local folders and a committed board regenerates byte for byte)."""
+    parts = ["specxai-bench leaderboard --results", *map(display_path, paths)]
+    parts += [f"--out {display_path(out)}"] if out is not None else []
     base = BoardConfig()
     for flag, attr in (("--n-resamples", "n_resamples"), ("--seed", "seed"),
-                       ("--sanity-threshold", "sanity_threshold")):
+                       ("--sanity-threshold", "sanity_threshold"), ("--min-speakers", "min_speakers")):
         if getattr(cfg, attr) != getattr(base, attr):
-            parts.append(f"{flag} {getattr(cfg, attr)}")
+            parts.append(f"{flag} {getattr(cfg, attr):g}" if isinstance(getattr(cfg, attr), float)
+                         else f"{flag} {getattr(cfg, attr)}")
     return " ".join(parts)
+
+
+def display_path(path: str | Path) -> str:
+    """``path`` relative to the working folder, with forward slashes."""
+    import os
+
+    return Path(os.path.relpath(Path(path).absolute())).as_posix()

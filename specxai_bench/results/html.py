@@ -4,8 +4,8 @@ Per task and model: the model line and test accuracy, the main board with short 
 a legend (each short name -> full metric id, version, direction, definition in docs/metrics.md),
 the figures (confusion matrix, overlays per class, band-mass profiles, randomisation cascade),
 the per-class tables folded away, and notes; then the notes and provenance of the whole page. The
-board cells come from the same renderer as the leaderboards (:func:`board_tables` is the one
-place that reads it).
+boards are the leaderboards' own Markdown (:mod:`.render`, same aliases and cells), turned into
+HTML by the `markdown` library.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from .board import Board
 
 DOCS_METRICS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
-CELL_LEGEND = ("Cells: mean over test samples [95 % CI, speaker-cluster bootstrap] n = finite values, #rank "
-               "(1 = best in the arrow's direction); bold = rank 1; † = model-free baseline (a method is read "
-               "against the best of them). Lift: 1 = chance (a uniform map).")
+CELL_LEGEND = ("Cells: mean over test samples [95 % CI, speaker-cluster bootstrap over speakers; no CI with fewer "
+               "than 5] and rank (=k: shared, the paired CI of the difference contains 0); Δ tables: the paired "
+               "difference from the strongest model-free baseline; † = model-free baseline. Lift: 1 = chance "
+               "(a uniform map).")
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
 main{max-width:1500px;margin:0 auto;padding:1rem 1.5rem 3rem}
@@ -66,45 +67,14 @@ class ModelSection:
     missing: str | None = None  # why there are no figures, and how to get them
 
 
-@dataclass(frozen=True)
-class Column:
-    """One metric column of a board: its short name and what it stands for."""
+def markdown_html(text: str, *, table_class: str = "", task: str = "") -> str:
+    """The renderer's Markdown (tables, emphasis, code) as HTML, through the `markdown` library; every
+    table scrolls sideways inside its own box and carries ``table_class`` (and the task) if given."""
+    import markdown
 
-    short: str
-    metric: str
-    version: int
-    head: str  # the renderer's header cell (full id, version, arrow)
-
-
-def board_tables(board: "Board", task: str, model: str
-                 ) -> tuple[list[str], list[list[list[str]]], list[tuple[str, list[str], list[list[str]]]]]:
-    """The renderer's tables of one task and model (Markdown-styled cells): the main table's header and row
-    groups (contenders, baselines), and one per-class table per metric as (metric header, header, rows).
-
-    The one place this page reads :mod:`.render`; adapt it here if the renderer's tables change shape."""
-    from . import render
-
-    head, groups = render._grid(board, task, model, latex=False)
-    by_class = [(render._metric_head(*m), *render._class_grid(board, task, model, m, latex=False))
-                for m in board.metrics(task)]
-    return head, groups, by_class
-
-
-def short_columns(board: "Board", task: str, head: list[str]) -> list[Column]:
-    """Short names for the metric columns: the metric's name with its leading words cut to initials
-    (``formant_band_lift`` -> ``fb_lift``), numbered where two ids share one."""
-    metrics = board.metrics(task)
-    bases = []
-    for name, _ in metrics:
-        base = name.split("@", 1)[0]
-        words = base.split("_")
-        bases.append(base if len(base) <= 12 or len(words) < 2 else "".join(w[0] for w in words[:-1]) + "_" + words[-1])
-    out = []
-    for i, ((metric, version), base) in enumerate(zip(metrics, bases)):
-        same = [j for j, b in enumerate(bases) if b == base]
-        short = base if len(same) == 1 else f"{base}[{same.index(i) + 1}]"
-        out.append(Column(short, metric, version, head[1 + i]))
-    return out
+    out = markdown.markdown(text, extensions=["tables"])
+    attrs = (f' class="{table_class}"' if table_class else "") + (f' data-task="{html.escape(task)}"' if task else "")
+    return out.replace("<table>", f'<div class="scroll"><table{attrs}>').replace("</table>", "</table></div>")
 
 
 def _inline(text: str) -> str:
@@ -121,34 +91,6 @@ def _inline(text: str) -> str:
     return "".join(out)
 
 
-CELL = re.compile(r"^(\*\*)?(-?[\d.]+(?:e[-+]?\d+)?)(\*\*)? (.+)$")
-
-
-def _cell(text: str) -> str:
-    """A board cell: the mean on its own line (bold at rank 1), the interval, n and rank small below it."""
-    m = CELL.match(str(text))
-    if m is None:
-        return _inline(text)
-    mean = f"<strong>{m.group(2)}</strong>" if m.group(1) else m.group(2)
-    rest = re.sub(r"(\[[^\]]*\])", r'<span class="iv">\1</span>', _inline(m.group(4)), count=1)
-    return f'<span class="mean">{mean}</span><br><span class="ci">{rest}</span>'
-
-
-def _table(head: list[str], groups: list[list[list[str]]], *, cls: str, task: str = "", baseline_group: int = -1
-           ) -> str:
-    rows = []
-    for g, group in enumerate(groups):
-        for k, row in enumerate(group):
-            classes = ["baseline"] * (g == baseline_group) + ["group-start"] * (k == 0 and g > 0)
-            attr = f' class="{" ".join(classes)}"' if classes else ""
-            rows.append(f"<tr{attr}>" + f"<td>{_inline(row[0])}</td>" + "".join(f"<td>{_cell(c)}</td>" for c in row[1:])
-                        + "</tr>")
-    data = f' data-task="{html.escape(task)}"' if task else ""
-    return (f'<div class="scroll"><table class="{cls}"{data}><thead><tr>'
-            + "".join(f"<th>{_inline(h)}</th>" for h in head) + "</tr></thead><tbody>" + "".join(rows)
-            + "</tbody></table></div>")
-
-
 def _docs_link(metric: str, out: Path) -> str:
     name = metric.split("@", 1)[0]
     if DOCS_METRICS.is_file():
@@ -157,17 +99,21 @@ def _docs_link(metric: str, out: Path) -> str:
     return f"docs/metrics.md#{html.escape(name)}"
 
 
-def _legend(columns: list[Column], out: Path) -> str:
+def legend_html(board: "Board", task: str, out: Path) -> str:
+    """Each column alias of the task's boards -> its full metric id, version, direction, definition and the
+    link to its entry in docs/metrics.md (the aliases are the renderer's: one name per column everywhere)."""
     from ..plugin_info import builtin_plugins
+    from .aggregate import direction
+    from .cells import aliases
 
     described = {p.name: p.get("description", "") for p in builtin_plugins("metric")}
+    names = aliases(board.metrics(task))
     items = []
-    for c in columns:
-        name = c.metric.split("@", 1)[0]
-        arrow = c.head.rsplit(" ", 1)[-1]
-        items.append(f"<dt>{html.escape(c.short)}</dt><dd><code>{html.escape(c.metric)}</code> v{c.version} "
-                     f"{html.escape(arrow)} — {html.escape(described.get(name, 'not registered here'))} "
-                     f"({_docs_link(c.metric, out)})</dd>")
+    for (metric, version), short in names.items():
+        arrow = "↑" if direction(metric)[0] else "↓"
+        name = metric.split("@", 1)[0]
+        items.append(f"<dt>{html.escape(short)}</dt><dd><code>{html.escape(metric)}</code> v{version} {arrow} — "
+                     f"{html.escape(described.get(name, 'not registered here'))} ({_docs_link(metric, out)})</dd>")
     return f'<dl class="legend">{"".join(items)}</dl>'
 
 
@@ -183,26 +129,21 @@ def _figure(kind: str, caption: str, png: bytes, alt: str, link: str) -> str:
 
 
 def model_html(board: "Board", section: ModelSection, out: Path) -> str:
-    """One task and model: model line, accuracy, board + legend, figures, per-class tables, notes."""
-    from .render import model_line
+    """One task and model: model line, accuracy, the boards + legend, figures, per-class tables, notes."""
+    from .render import class_tables, markdown_main_table, model_line
 
     task, model = section.task, section.model
-    head, groups, by_class = board_tables(board, task, model)
-    columns = short_columns(board, task, head)
-    short_head = [head[0]] + [f"{c.short} {c.head.rsplit(' ', 1)[-1]}" for c in columns] + head[1 + len(columns):]
     acc = board.sources.models.get((task, model), {}).get("test_accuracy")
     parts = [f'<h3 id="{html.escape(task)}-{html.escape(model)}">{html.escape(model_line(board, task, model))}</h3>',
              f'<p>Test accuracy: <strong>{acc:.3f}</strong></p>' if acc is not None else "",
-             _table(short_head, groups, cls="board", task=task, baseline_group=len(groups) - 1 if len(groups) > 1
-                    else -1),
-             _legend(columns, out)]
+             markdown_html(markdown_main_table(board, task, model), table_class="board", task=task),
+             legend_html(board, task, out)]
     if section.missing:
         parts.append(f'<p class="note">Figures: {_inline(section.missing)}</p>')
     for f in section.figures:
         parts.append(_figure(f.kind, f.caption, f.png, f"{task} {f.kind}", f"figures/{f.stem}.pdf"))
     parts.append("<details><summary>Per-class tables</summary>")
-    for metric_head, ch, crows in by_class:
-        parts += [f"<h4>{_inline(metric_head)}</h4>", _table(ch, [crows], cls="by-class")]
+    parts.append(markdown_html("\n\n".join(class_tables(board, task, model)), table_class="by-class"))
     parts.append("</details>")
     parts += [f'<p class="note">{_inline(n)}</p>' for n in section.notes]
     return "\n".join(p for p in parts if p)

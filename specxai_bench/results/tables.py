@@ -6,8 +6,9 @@ what this run asked for (whichever run computed the stored rows: a resumed run r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from .aggregate import BoardConfig
 from .board import Board, Scope, build_board
@@ -26,7 +27,7 @@ def run_board(store: Path, scope: Scope, metric_ids: set[str], methods: list[str
 
 
 def task_tables(board: Board | None, tasks: Iterable[str], model_meta: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Task -> printable text: a header naming the model, the main table, the band removal test
+    """Task -> printable text: a header naming the model, the main tables, the band removal test
     (shortcut tasks) and the seconds per sample of each method (which vary, so they stay out of
     the reproducible boards)."""
     out = {}

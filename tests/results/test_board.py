@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,41 +16,8 @@ from specxai_bench.results import aggregate as agg
 from specxai_bench.results import board as lb
 from specxai_bench.results import leaderboard
 from specxai_bench.results import render as render
-from specxai_bench.results.store import ResultRow, ResultStore
 
-LIFT = "formant_band_lift@F123,w100hz,10pct"  # higher is better
-HIGH = "high_band_share@above4000hz"  # lower is better
-VOWELS = ("iy", "ae", "ah", "aa", "uw")
-
-
-def make_store(path: Path, *, task: str = "vowel5", model: str = "m1", run: str = "r1",
-               methods: dict[str, float] | None = None, metrics: tuple[str, ...] = (LIFT,),
-               speakers: int = 4, per_speaker: int = 5, seed: int = 0, corpus: str = "c0") -> Path:
-    """A store with one model: value = the method's level + speaker offset + noise, per metric."""
-    methods = methods or {"cam": 1.5, "gradcam": 1.3, "input_energy": 1.7, "uniform": 1.0, "random": 1.0}
-    rng = np.random.default_rng(seed)
-    rows = []
-    for spk in range(speakers):
-        offset = rng.normal(0, 0.1)
-        for j in range(per_speaker):
-            label = VOWELS[j % len(VOWELS)]
-            for method, level in methods.items():
-                for metric in metrics:
-                    value = level + offset + rng.normal(0, 0.05)
-                    rows.append(ResultRow(task, model, "true", method, "{}", metric, 1, f"s{spk}/{label}_{j:02d}", label,
-                                          f"s{spk}", VOWELS.index(label), value, None, run))
-    with ResultStore(path) as store:
-        store.write_rows(rows)
-        store.write_model(task, model, {"arch": "resnet18", "image_size": 64, "profile": "smoke", "device": "cpu",
-                                        "test_accuracy": 0.8, "n_test": speakers * per_speaker,
-                                        "config": {"corpus": corpus, "seed": 0}, "config_hash": model})
-        store.write_manifest(run, {"run": run, "created": "2026-01-02T03:04:05+0000", "command": "specxai-bench run",
-                                   "profile": {"name": "smoke", "arch": "resnet18", "image_size": 64},
-                                   "device": "cpu", "device_name": "cpu", "config": {"seed": 0},
-                                   "target_class": "true", "corpus": {"name": "synthetic", "fingerprint": corpus},
-                                   "versions": {"torch": "x", "specxai_bench": "0.1.0"}})
-    return path
-
+from .conftest import HIGH, LIFT, VOWELS, make_store
 
 FAST = agg.BoardConfig(n_resamples=999)
 
@@ -88,7 +55,7 @@ def test_speakers_not_segments_are_resampled():
     by_speaker = bootstrap((means,), np.mean, n_resamples=2000, method="percentile", rng=np.random.default_rng(0))
     naive = bootstrap((values,), np.mean, n_resamples=2000, method="percentile", rng=np.random.default_rng(0))
     assert (iv.low, iv.high) == pytest.approx(tuple(by_speaker.confidence_interval), rel=1e-12)
-    width = lambda ci: ci[1] - ci[0]  # noqa: E731
+    width = lambda ci: ci[1] - ci[0]
     assert width((iv.low, iv.high)) > 3 * width(tuple(naive.confidence_interval))
 
 
@@ -126,7 +93,8 @@ def test_unknown_metric_defaults_to_higher_is_better_with_a_note(tmp_path):
     board = lb.build_board([store], FAST)
     assert board.overall.set_index("method").loc["input_energy", "rank"] == 1
     md = render.markdown_task(board, "vowel5")
-    assert "thirdparty_score@x v1 ↑?" in md and "not in this installation's metric registry" in md
+    assert "| t.score ↑? |" in md and "`thirdparty_score@x`" in md  # the alias, and the id in the legend
+    assert "not in this installation's metric registry" in md
 
 
 def test_baselines_come_from_the_method_family_and_a_board_without_one_says_so(tmp_path):
@@ -144,12 +112,12 @@ def test_baselines_come_from_the_method_family_and_a_board_without_one_says_so(t
 
 def test_sanity_column_only_with_a_randomisation_metric(tmp_path):
     plain = lb.build_board([make_store(tmp_path / "a.sqlite")], FAST)
-    assert "| sanity |" not in render.markdown_task(plain, "vowel5") and set(plain.overall["sanity"]) == {""}
+    assert "| sanity |" not in render.markdown_task(plain, "vowel5") and plain.sanity.empty
     metric = "model_parameter_randomisation@spearman"  # the registered metric: lower is better, threshold 0.5
     store = make_store(tmp_path / "b.sqlite", metrics=(metric,),
                        methods={"cam": 0.9, "gradcam": 0.1, "input_energy": 0.5, "uniform": 0.0, "random": 0.0})
     board = lb.build_board([store], FAST)
-    states = board.overall.set_index("method")["sanity"]
+    states = board.sanity.set_index("method")["state"]
     assert states["cam"] == "fail" and states["gradcam"] == "pass" and states["input_energy"] in ("fail", "unclear")
     assert "| sanity |" in render.markdown_task(board, "vowel5")
 
@@ -161,12 +129,12 @@ def test_merging_two_stores(tmp_path):
     board = lb.build_board([a, b], FAST)
     assert board.models("vowel5") == ["m1", "m2"]
     ov = board.overall.set_index(["model", "method"])
-    assert ov.loc[("m1", "cam"), "n"] == 20 and ov.loc[("m2", "cam"), "n"] == 20
+    assert ov.loc[("m1", "cam"), "n"] == 30 and ov.loc[("m2", "cam"), "n"] == 30
     md = render.markdown_task(board, "vowel5")
     assert "model m1:" in md and "model m2:" in md and "counted once" in md
     assert "run r1" in md and "run r2" in md
     tex = render.latex_task(board, "vowel5", per_class=False)
-    assert tex.splitlines()[2].startswith("model & method")
+    assert latex_rows(tex)[1].startswith("model & method")
 
 
 # ---- files ----
@@ -196,7 +164,8 @@ def test_latex_is_structurally_sound(tmp_path):
             for ln in rows:
                 ln = ln.replace(" & ", " ")
                 assert not re.search(rf"(?<!\\){re.escape(ch)}", ln), (ch, ln)
-        assert r"odd\_metric@10\%,\#3" in text
+        assert r"o.metric $\uparrow$?" in text  # the column alias; the id itself in a comment line
+        assert "% column o.metric: odd_metric@10%,#3 v1" in render.latex_task(board, "vowel5", per_class)
 
 
 def test_regeneration_is_byte_identical(tmp_path):
@@ -233,12 +202,14 @@ def test_csv_reads_back(tmp_path):
     store = make_store(tmp_path / "a.sqlite", metrics=(LIFT, HIGH))
     out = tmp_path / "boards"
     leaderboard.regenerate([store], out, FAST)
-    df = pd.read_csv(out / "leaderboard.csv", comment="#")
+    df = pd.read_csv(out / "leaderboard.csv")  # plain: one header line, no footer
     assert len(df) == 5 * 2 and set(df["rank"]) <= {1, 2, 3, 4, 5}
     assert (df["ci_low"] <= df["mean"]).all() and (df["mean"] <= df["ci_high"]).all()
-    by_class = pd.read_csv(out / "leaderboard_by_class.csv", comment="#")
-    assert set(by_class["true_class"]) == set(VOWELS) and (by_class["n"] == 4).all()
-    assert "# run r1, created 2026-01-02T03:04:05+0000" in (out / "leaderboard.csv").read_text()
+    by_class = pd.read_csv(out / "leaderboard_by_class.csv")
+    assert set(by_class["true_class"]) == set(VOWELS) and (by_class["n"] == 6).all()
+    side = json.loads((out / "leaderboard.json").read_text())  # provenance in the sidecar
+    assert any(p.startswith("run r1, created 2026-01-02T03:04:05+0000") for p in side["provenance"])
+    assert side["aliases"]["vowel5"]["hb.share"] == {"metric": HIGH, "version": 1}
 
 
 def test_missing_store_is_a_clear_error(tmp_path):
