@@ -61,7 +61,8 @@ def test_json_output_and_quiet(two_runs) -> None:
     assert {c["method"] for c in cells} == {"cam", "input_energy", "random"}
     assert all(c["baseline"] == (c["method"] != "cam") for c in cells)
     lift = next(c for c in cells if c["method"] == "random" and c["metric"].startswith("f0_band_lift"))
-    assert 0.9 < lift["mean"] < 1.1 and lift["n"] > 0 and lift["ci_low"] <= lift["mean"] <= lift["ci_high"]
+    assert 0.9 < lift["mean"] < 1.1 and lift["n"] > 0
+    assert lift["speakers"] < 5 and lift["ci_low"] is None and lift["ci_high"] is None  # too few speakers: no CI
     assert set(doc["stage_seconds"]) >= {"data", "model:voicing", "attribute+score:voicing"}
 
 
