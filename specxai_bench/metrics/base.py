@@ -34,6 +34,7 @@ class ScoringBatch:
     model: torch.nn.Module | None = None
     method: "AttributionMethod | None" = None  # the method that made the maps (for sanity checks)
     bands: np.ndarray | None = None  # shortcut task: [B, 2] (centre, width) Hz of each sample's planted band
+    native_grid: tuple[int, int] | None = None  # rows x columns the maps were made on (None: the image grid)
 
 
 class Metric:
@@ -73,6 +74,7 @@ METRICS: Registry[Metric] = Registry("metric", Metric, "specxai_bench.metrics")
 def _load_builtins() -> None:
     from . import (  # noqa: F401  (each registers itself)  # noqa: F401  (Quantus families, opt-in)
         complexity,
+        f0_harmonics,
         faithfulness,
         faithfulness_correlation,
         linguistic,
