@@ -28,9 +28,19 @@ as the whole image. NaN where sum_R(A+) = 0, M is empty in R, or (normalised) ce
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..methods.grid import AUTO, FULL, cells_matrix, format_grid, parse_grid, pool_matrix, upsample_matrix
+from ..methods.grid import (
+    AUTO,
+    FULL,
+    cells_matrix,
+    format_grid,
+    parse_grid,
+    pool_matrix,
+    upsample_matrix,
+)
 from ..registry import Spec
 
 
@@ -80,8 +90,7 @@ def mask_share(attributions: np.ndarray, mask: np.ndarray, region: np.ndarray | 
     if grid is not None:
         if region is not None:
             raise ValueError("a coarse grid is scored over the whole image, not inside a region")
-        a, (n, d) = grid_cells(attributions, grid, native), cell_terms(mask, grid)
-        return ratio((a * n).sum((1, 2), dtype=np.float64), (a * d).sum((1, 2), dtype=np.float64))
+        return CellMask.of(mask, grid).share(grid_cells(attributions, grid, native))
     return positive_mass_share(*_restrict(attributions, mask, region))
 
 
@@ -89,11 +98,33 @@ def lift_ceiling(mask: np.ndarray, region: np.ndarray | None = None,
                  grid: tuple[int, int] | None = None) -> np.ndarray:
     """[B] the best lift any non-negative map of ``grid`` (None: the image grid) can reach on ``mask``."""
     base = chance(mask, region)
-    if grid is None:
-        return ratio(np.ones_like(base), base)
-    n, d = cell_terms(mask, grid)
-    best = (n / d).reshape(len(n), -1).max(1)
+    best = np.ones_like(base) if grid is None else CellMask.of(mask, grid).best()
     return ratio(best, base)
+
+
+@dataclass(frozen=True)
+class CellMask:
+    """A mask seen from a coarse grid: per cell j, n_j = sum(M * U e_j), its upsampled unit map's mass
+    on the mask, and d_j = sum(U e_j), that map's whole mass (the same for every sample)."""
+
+    n: np.ndarray  # [B, h, w]
+    d: np.ndarray  # [h, w]
+
+    @classmethod
+    def of(cls, mask: np.ndarray, grid: tuple[int, int]) -> "CellMask":
+        (hh, ww), (h, w) = mask.shape[1:], grid
+        if h > hh or w > ww:
+            raise ValueError(f"grid {format_grid(grid)} is finer than the {hh}x{ww} image")
+        ur, uc = upsample_matrix(hh, h), upsample_matrix(ww, w)  # [H, h], [W, w]
+        return cls(_separable(mask.astype(np.float32), ur.T, uc.T), np.outer(ur.sum(0), uc.sum(0)))
+
+    def share(self, cells: np.ndarray) -> np.ndarray:
+        """[B] share on the mask of the upsampled map of ``cells`` [B, h, w] >= 0 (NaN where they are all 0)."""
+        return ratio((cells * self.n).sum((1, 2)), (cells * self.d).sum((1, 2)))
+
+    def best(self) -> np.ndarray:
+        """[B] the largest n_j / d_j: the best share any non-negative map of the grid reaches."""
+        return (self.n / self.d).reshape(len(self.n), -1).max(1)
 
 
 def grid_cells(attributions: np.ndarray, grid: tuple[int, int], native: tuple[int, int] | None = None
@@ -105,21 +136,22 @@ def grid_cells(attributions: np.ndarray, grid: tuple[int, int], native: tuple[in
     over each cell's area (methods.grid.pool on A+). Area pooling alone would blur a map made on the
     grid into its neighbouring cells (1/8 a side), which would cost CAM part of the lift it can reach.
     """
+    (hh, ww) = attributions.shape[1:]
+    a = np.asarray(attributions, dtype=np.float32)
     if native is not None and tuple(native) == tuple(grid):
-        cr, cc = (cells_matrix(n, g) for n, g in zip(attributions.shape[1:], grid))
-        return np.maximum(cr @ attributions.astype(np.float64) @ cc.T, 0)
-    pr, pc = (pool_matrix(n, g) for n, g in zip(attributions.shape[1:], grid))
-    return pr @ np.maximum(attributions, 0).astype(np.float64) @ pc.T
+        return np.maximum(_separable(a, cells_matrix(hh, grid[0]), cells_matrix(ww, grid[1])), 0)
+    return _separable(np.maximum(a, 0), pool_matrix(hh, grid[0]), pool_matrix(ww, grid[1]))
 
 
-def cell_terms(mask: np.ndarray, grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """n [B, h, w] (mask mass of each cell's upsampled map) and d [h, w] (its total mass)."""
-    (hh, ww), (h, w) = mask.shape[1:], grid
-    if h > hh or w > ww:
-        raise ValueError(f"grid {format_grid(grid)} is finer than the {hh}x{ww} image")
-    ur, uc = upsample_matrix(hh, h), upsample_matrix(ww, w)  # [H, h], [W, w]
-    n = ur.T @ mask.astype(np.float64) @ uc
-    return n, np.outer(ur.sum(0), uc.sum(0))
+def _separable(x: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """rows @ x @ cols.T per sample, float64 out: x [B, H, W] float32, rows [h, H], cols [w, W].
+
+    The columns first, as one [B * H, W] x [W, w] product (one large matrix product, not B small ones),
+    in float32: the inputs are float32 and the cell sums need no more (~1e-7 relative).
+    """
+    b, hh, ww = x.shape
+    half = (x.reshape(b * hh, ww) @ cols.T.astype(np.float32)).reshape(b, hh, -1)
+    return (rows.astype(np.float32) @ half).astype(np.float64)
 
 
 def normalised(lift: np.ndarray, ceiling: np.ndarray) -> np.ndarray:

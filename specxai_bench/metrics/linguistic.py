@@ -21,14 +21,17 @@ with a linguistic mask, the same sums as Quantus' RelevanceMassAccuracy / Pointi
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..methods.grid import AUTO, FULL, parse_grid
 from .base import METRICS, Metric, ScoringBatch
 from .lift import (
+    CellMask,
     chance,
     check_grid,
-    lift_ceiling,
+    grid_cells,
     mask_share,
     normalised,
     positive_mass_share,
@@ -96,11 +99,21 @@ class _FormantShare(_FormantMetric):
                              "grid such as 7x7 when calling the metric directly")
         return parse_grid(self.grid)
 
-    def terms(self, batch: ScoringBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(mask, share of A+ on it, chance) per sample, in the region and on the grid."""
-        mask, region = self.mask(batch), self.region(batch)
-        share = mask_share(batch.attributions.cpu().numpy(), mask, region, self.cells(), batch.native_grid)
-        return mask, share, chance(mask, region)
+    def terms(self, batch: ScoringBatch) -> "_Terms":
+        """The mask, the share of A+ on it and its chance share, per sample, in the region and on the grid."""
+        mask, region, grid = self.mask(batch), self.region(batch), self.cells()
+        a = batch.attributions.cpu().numpy()
+        if grid is None:
+            return _Terms(mask, mask_share(a, mask, region), chance(mask, region), None)
+        cells = CellMask.of(mask, grid)
+        return _Terms(mask, cells.share(grid_cells(a, grid, batch.native_grid)), chance(mask), cells)
+
+
+class _Terms(NamedTuple):
+    mask: np.ndarray
+    share: np.ndarray
+    chance: np.ndarray
+    cells: CellMask | None  # the mask seen from the grid (None: the image grid)
 
 
 @METRICS.register()
@@ -110,8 +123,8 @@ class FormantBandMass(_FormantShare):
     description = "share of positive attribution within the formant bands F1-F3"
 
     def score(self, batch: ScoringBatch) -> np.ndarray:
-        _, mass, base = self.terms(batch)
-        return np.where(base > 0, mass, np.nan)
+        t = self.terms(batch)
+        return np.where(t.chance > 0, t.share, np.nan)
 
 
 @METRICS.register()
@@ -120,8 +133,8 @@ class FormantBandLift(_FormantShare):
     description = "F1-F3 band mass / the mask's share of the image (1 = chance)"
 
     def score(self, batch: ScoringBatch) -> np.ndarray:
-        _, mass, base = self.terms(batch)
-        return _ratio(mass, base)
+        t = self.terms(batch)
+        return _ratio(t.share, t.chance)
 
 
 @METRICS.register()
@@ -130,8 +143,9 @@ class FormantBandLiftNormalised(_FormantShare):
     description = "(lift - 1) / (ceiling - 1): formant lift as a share of the best a map of that grid can reach"
 
     def score(self, batch: ScoringBatch) -> np.ndarray:
-        mask, mass, base = self.terms(batch)
-        return normalised(_ratio(mass, base), lift_ceiling(mask, self.region(batch), self.cells()))
+        t = self.terms(batch)
+        ceiling = _ratio(np.ones_like(t.chance) if t.cells is None else t.cells.best(), t.chance)
+        return normalised(_ratio(t.share, t.chance), ceiling)
 
 
 @METRICS.register()

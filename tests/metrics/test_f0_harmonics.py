@@ -107,3 +107,22 @@ def test_a_synthetic_vowels_harmonic_mask_hits_its_true_harmonics(vowels, mk):
         print(f"F0 {np.nanmedian(f0):.0f} Hz: hits {hits / total:.3f}, power lift {lift:.2f}, "
               f"with F0 x 1.25 {wrong:.2f}")
         assert lift > 1.3 and lift - wrong > 0.25, (np.nanmedian(f0), lift, wrong)  # the true track, not any comb
+
+
+@pytest.mark.parametrize("harmonics, width", [(5, 0.25), (3, 0.1), (12, 0.4)])
+def test_harmonic_mask_equals_its_definition_evaluated_densely(harmonics, width):
+    rng = np.random.default_rng(harmonics)
+    axis = FrequencyAxis(0.0, 4000.0, 224)
+    f0 = rng.uniform(80, 400, (6, 50))
+    f0[:, :5] = np.nan
+    f0[0, 10:20] = 0.0  # Praat's unvoiced
+    f0[1] = np.round(f0[1] / 2) * 2 * 4000 / 224 / 2  # F0 on row-centre arithmetic: boundaries hit exactly
+    mask, region = harmonic_mask(f0, axis, harmonics, width)
+    c, f = axis.centres()[None, :, None, None], f0[:, None, :, None]
+    k = np.arange(1, harmonics + 1)[None, None, None, :]
+    with np.errstate(invalid="ignore"):
+        dense = (np.abs(c - k * f) <= width * f).any(-1) & (f0[:, None, :] > 0)
+        owned = (c[..., 0] >= f[..., 0] / 2) & (c[..., 0] < (harmonics + 0.5) * f[..., 0])
+    np.testing.assert_array_equal(mask, dense)
+    np.testing.assert_array_equal(region, owned)
+    assert not mask[:, :, :5].any() and not mask[0, :, 10:20].any() and (mask <= region).all()

@@ -20,7 +20,7 @@ from specxai_bench.methods import METHODS
 from specxai_bench.methods.base import upsample
 from specxai_bench.methods.grid import to_grid
 from specxai_bench.metrics import METRICS
-from specxai_bench.metrics.lift import cell_terms, fill_auto_grids, lift_ceiling
+from specxai_bench.metrics.lift import CellMask, fill_auto_grids, lift_ceiling
 from specxai_bench.metrics.masks import formant_mask
 
 FULL_BAND = FrequencyAxis(0.0, 11025.0, 224)
@@ -106,7 +106,8 @@ def test_the_ceiling_is_reached_by_the_best_cell_and_no_non_negative_7x7_map_exc
     formants = tracks(1, seed=6)
     mask = formant_mask(formants, FULL_BAND)
     ceiling = lift_ceiling(mask, grid=(7, 7))[0]
-    n, d = cell_terms(mask, (7, 7))
+    cells = CellMask.of(mask, (7, 7))
+    n, d = cells.n, cells.d
     best = np.unravel_index(np.argmax(n[0] / d), (7, 7))
     optimal = torch.zeros(1, 7, 7, dtype=torch.float64)
     optimal[0][best] = 1.0
