@@ -61,15 +61,18 @@ def positive_mass_share(attributions: np.ndarray, mask: np.ndarray) -> np.ndarra
     return ratio(inside, total)
 
 
-def _restrict(attributions: np.ndarray, mask: np.ndarray, region: np.ndarray | None
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """(A, M) inside the region R: a region of rows [H] is sliced, a [B, H, W] one zeroes A and M outside it."""
+def _region_share(attributions: np.ndarray, mask: np.ndarray, region: np.ndarray | None) -> np.ndarray:
+    """sum_R(A+ M) / sum_R(A+): a region of rows [H] is sliced, a [B, H, W] one multiplies A+ (boolean
+    passes instead of a masked float copy)."""
     if region is None:
-        return attributions, mask
+        return positive_mass_share(attributions, mask)
     region = np.asarray(region, bool)
     if region.ndim == 1:
-        return attributions[:, region], mask[:, region]
-    return np.where(region, attributions, 0), mask & region
+        return positive_mass_share(attributions[:, region], mask[:, region])
+    pos = np.maximum(attributions, 0)
+    total = np.multiply(pos, region).sum(2).sum(1, dtype=np.float64)
+    inside = np.multiply(pos, mask & region, out=pos).sum(2).sum(1, dtype=np.float64)
+    return ratio(inside, total)
 
 
 def chance(mask: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:
@@ -79,8 +82,7 @@ def chance(mask: np.ndarray, region: np.ndarray | None = None) -> np.ndarray:
     region = np.asarray(region, bool)
     if region.ndim == 1:
         return mask[:, region].mean((1, 2)) if region.any() else np.full(len(mask), np.nan)
-    inside = (mask & region).sum((1, 2), dtype=np.float64)
-    return ratio(inside, np.broadcast_to(region, mask.shape).sum((1, 2), dtype=np.float64))
+    return ratio((mask & region).mean((1, 2)), np.broadcast_to(region, mask.shape).mean((1, 2)))
 
 
 def mask_share(attributions: np.ndarray, mask: np.ndarray, region: np.ndarray | None = None,
@@ -91,7 +93,7 @@ def mask_share(attributions: np.ndarray, mask: np.ndarray, region: np.ndarray | 
         if region is not None:
             raise ValueError("a coarse grid is scored over the whole image, not inside a region")
         return CellMask.of(mask, grid).share(grid_cells(attributions, grid, native))
-    return positive_mass_share(*_restrict(attributions, mask, region))
+    return _region_share(attributions, mask, region)
 
 
 def lift_ceiling(mask: np.ndarray, region: np.ndarray | None = None,
