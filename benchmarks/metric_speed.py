@@ -4,7 +4,10 @@ One process, one batch of 64 signed maps of 224 x 224 with formant tracks on a f
 (0-11025 Hz, the synthetic corpus' Nyquist). The formant mask is built once from the tracks and
 timed on its own; then, given that same mask, each of our metrics and its Quantus counterpart
 (called through ``specxai_bench.metrics.quantus_adapters`` with comparable flags) are timed and
-compared: speed ratio and max |difference| (targets: >= 250x faster, equal within 1e-6).
+compared: speed ratio and max |difference| (targets: >= 250x faster, equal within 1e-6). Before that,
+the metrics added for metric validity (in-band, grid-scored and normalised formant lift, F0-harmonic
+mass and lift, widened formant bands) are timed in turn with formant_band_mass, round after round,
+each given as its median time per batch and its median ratio to formant_band_mass (target: <= 2x).
 
     python -m benchmarks.metric_speed [--batch 64] [--size 224] [--repeats 20] [--quantus-repeats 3] [--json PATH]
 
@@ -57,12 +60,40 @@ def timed(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
 
 
 def make_batch(b: int, size: int, seed: int = 0) -> ScoringBatch:
+    """Signed maps, formant tracks and an F0 track per sample (90-300 Hz, gliding 10 %, unvoiced in the first
+    tenth of the columns), on the synthetic corpus' full band; the maps' native grid is the image's."""
     rng = np.random.default_rng(seed)
     maps = rng.standard_normal((b, size, size)).astype(np.float32)
     formants = np.stack([rng.uniform(300, 900, (b, size)), rng.uniform(900, 2500, (b, size)),
                          rng.uniform(2500, 3500, (b, size))], -1)
+    f0 = rng.uniform(90, 300, (b, 1)) * np.linspace(1.05, 0.95, size)[None, :]
+    f0[:, : size // 10] = np.nan
     return ScoringBatch(torch.from_numpy(maps), torch.rand(b, 1, size, size), torch.zeros(b, dtype=torch.long),
-                        np.full((b, size), 120.0), formants, FrequencyAxis(0.0, 11025.0, size))
+                        f0, formants, FrequencyAxis(0.0, 11025.0, size))
+
+
+# issue 17's metrics, timed side by side with formant_band_mass (target: each within 2x of its time per batch)
+NEW_METRICS = ("in_band_formant_lift", "formant_band_lift@grid=7x7", "formant_band_lift_normalised@grid=7x7",
+               "formant_band_lift_normalised@below_hz=4000", "formant_band_lift@widen=true", "f0_harmonic_mass",
+               "f0_harmonic_lift")
+
+
+def side_by_side(batch: ScoringBatch, specs: tuple[str, ...], rounds: int) -> dict[str, dict[str, float]]:
+    """Each metric's median ms per batch and the median over rounds of its time / formant_band_mass's in
+    the same round (all timed in turn each round, so they see the same load)."""
+    from specxai_bench.metrics import METRICS
+
+    metrics = {s: METRICS.create(s) for s in ("formant_band_mass", *specs)}
+    for m in metrics.values():
+        m.score(batch)  # warm up
+    times: dict[str, list[float]] = {s: [] for s in metrics}
+    for _ in range(rounds):
+        for spec, m in metrics.items():
+            times[spec].append(timed(lambda: m.score(batch), 1)[0])
+    ref = np.asarray(times["formant_band_mass"])
+    return {spec: {"id": m.id, "ms": float(np.median(times[spec])) * 1e3,
+                   "ratio_to_formant_band_mass": float(np.median(np.asarray(times[spec]) / ref))}
+            for spec, m in metrics.items()}
 
 
 def main() -> None:
@@ -94,6 +125,12 @@ def run(batch_size: int = 64, size: int = 224, repeats: int = 20, quantus_repeat
     print(f"formant_band_mass.score(batch), mask included: {t_full * 1e3:.2f} ms\n")
     report = {"batch": args.batch, "size": args.size, "numpy": np.__version__, "mask_ms": t_mask * 1e3,
               "mask_share": float(mask.mean()), "formant_band_mass_with_mask_ms": t_full * 1e3, "pairs": {}}
+
+    print(f"{'metric (per batch, side by side)':50s} {'ms':>8s} {'/ formant_band_mass':>20s}")
+    report["side_by_side"] = side_by_side(batch, NEW_METRICS, args.repeats)
+    for spec, r in report["side_by_side"].items():
+        print(f"{spec:50s} {r['ms']:8.2f} {r['ratio_to_formant_band_mass']:19.2f}x")
+    print()
 
     a64 = a.astype(np.float64)  # Sparseness: order-1 maps keep Quantus' 1e-7 offset below 1e-6
     pairs = [

@@ -168,8 +168,11 @@ def plan(cfg: RunConfig) -> Plan:
 
         load_backbone_weights(SpectrogramClassifier(profile.arch, 2), cfg.weights)
     probe = _probe(profile.arch)  # options that need a model (layers) are checked on it
-    for spec in methods:
-        METHODS.create(spec, probe)
+    made = [METHODS.create(spec, probe) for spec in methods]
+    if any("auto" in spec for spec in metrics):  # grid=auto: the coarsest native grid of the run's methods
+        from .metrics.lift import fill_auto_grids
+
+        metrics = fill_auto_grids(metrics, [m.native_resolution(profile.image_size) for m in made], profile.image_size)
     for spec in metrics:
         METRICS.create(spec)
     return Plan(methods, metrics, tasks, profile, device)

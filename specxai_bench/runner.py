@@ -178,6 +178,10 @@ def run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome
                 done: ResultStore | None = None) -> None:
     metrics: list[Metric] = [m for m in (METRICS.create(s) for s in metric_specs) if m.applies_to(task.kind)]
     options = json.dumps(method.options(), sort_keys=True)
+    method = method.with_axis(test.axis)  # maps placed by frequency (band_prior) need the images' rows in Hz
+    native = tuple(method.native_resolution(test.images.shape[-1]))  # the grid the maps are made on
+    if env.is_main:  # shown beside their scores (results/store.py); grid-scored metrics read it
+        store.write_native_grid(task.name, outcome.model, method.name, options, native)
     stores = [store] if done is None else [store, done]
     todo = sorted(set().union(*(set(test.ids) - set().union(*(s.done_samples(task.name, outcome.model, cfg.target,
                                                                              method.name, options, m.id, m.version)
@@ -213,7 +217,8 @@ def run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome
             outcome.failures.append(f"{task.name}/{method.name}: {int(bad.sum())} sample(s) failed: {why} "
                                     f"(first: {sub.ids[int(np.argmax(bad))]})")
         batch = None if maps is None else ScoringBatch(torch.nan_to_num(maps), images, tg, sub.f0, sub.formants,
-                                                       sub.axis, model, method, sub.bands, sub.boxes, sub.durations)
+                                                       sub.axis, model, method, sub.bands, sub.boxes, sub.durations,
+                                                       native_grid=native)
         rows = []
         for metric in metrics:
             values, errors = _score(metric, batch, len(idx), cfg.call_timeout, guard)

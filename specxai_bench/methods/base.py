@@ -14,6 +14,7 @@ from typing import ClassVar
 import torch
 import torch.nn.functional as F
 
+from ..data.spectrogram import FrequencyAxis
 from ..errors import SpecXAIError
 from ..model.classifier import SpectrogramClassifier, layer_by_name
 from ..registry import Registry
@@ -36,6 +37,7 @@ class AttributionMethod:
     cost: ClassVar[str] = ""  # forward/backward passes per sample, for `list methods`
     uses_layer: ClassVar[bool] = False  # reads a convolutional layer (coarse native grid)
     layer_name: str = "input"
+    axis: FrequencyAxis | None = None  # the images' rows in Hz, for maps placed by frequency (band_prior)
 
     def __init__(self, model: SpectrogramClassifier) -> None:
         self.model = model
@@ -48,6 +50,13 @@ class AttributionMethod:
         """The same method and options on another model (the randomisation sanity check uses it)."""
         clone = copy.copy(self)
         clone.model = model
+        return clone
+
+    def with_axis(self, axis: FrequencyAxis) -> "AttributionMethod":
+        """The same method for images whose rows are ``axis`` (the runner calls it once per task): a
+        model-free map placed by frequency (band_prior) reads it; every other method ignores it."""
+        clone = copy.copy(self)
+        clone.axis = axis
         return clone
 
     def options(self) -> dict[str, object]:
@@ -134,7 +143,7 @@ METHODS: Registry[AttributionMethod] = Registry("method", AttributionMethod, "sp
 
 def _load_builtins() -> None:
     # each module registers its methods on import; one that fails to import is reported and skipped
-    METHODS.import_modules(__package__, ("baselines", "cam", "captum_methods", "deeplift", "gradcam",
+    METHODS.import_modules(__package__, ("band_prior", "baselines", "cam", "captum_methods", "deeplift", "gradcam",
                                          "gradcam_family", "lrp"))
 
 

@@ -39,6 +39,7 @@ class ScoringBatch:
     # shortcut tasks: [B, 2, 4] the cue's and the decoy's box (t0 s, t1 s, low Hz, high Hz), decoy NaN where none
     boxes: np.ndarray | None = None
     durations: np.ndarray | None = None  # [B] seconds: each segment's duration (its image is stretched to W)
+    native_grid: tuple[int, int] | None = None  # rows x columns the maps were made on (None: the image grid)
 
 
 class Metric:
@@ -82,8 +83,8 @@ METRICS: Registry[Metric] = Registry("metric", Metric, "specxai_bench.metrics")
 
 def _load_builtins() -> None:
     # each module registers its metrics on import; one that fails to import is reported and skipped
-    METRICS.import_modules(__package__, ("complexity", "faithfulness", "faithfulness_correlation", "ground_truth",
-                                         "linguistic", "randomisation", "road", "robustness", "shortcut"))
+    METRICS.import_modules(__package__, ("complexity", "f0_harmonics", "faithfulness", "faithfulness_correlation",
+                                         "ground_truth", "linguistic", "randomisation", "road", "robustness", "shortcut"))
 
 
 METRICS.set_builtins_loader(_load_builtins)

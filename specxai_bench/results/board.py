@@ -45,6 +45,15 @@ class Sources:
     manifests: dict[str, dict[str, Any]]
     timings: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+    # each method's native grid: task, model, method, method_options, grid ("7x7"); the first store wins
+    native_grids: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def native_grid(self, task: str, model: str, method: str, options: str) -> str | None:
+        """The grid ("7x7") the method's maps were made on, or None where no store recorded it."""
+        g = self.native_grids
+        hit = g[(g["task"] == task) & (g["model"] == model) & (g["method"] == method)
+                & (g["method_options"] == options)] if len(g) else g
+        return str(hit["grid"].iloc[0]) if len(hit) else None
 
 
 UNFINISHED = ("UNFINISHED RUN: a run (pid {pid}) was still writing {store} when this board was made; rows may be "
@@ -53,7 +62,7 @@ UNFINISHED = ("UNFINISHED RUN: a run (pid {pid}) was still writing {store} when 
 
 def load_stores(paths: list[str | Path]) -> Sources:
     """Read and merge stores; a key present in several stores counts once (the first store wins)."""
-    frames, timings, models, manifests, notes = [], [], {}, {}, []
+    frames, timings, grids, models, manifests, notes = [], [], [], {}, {}, []
     for p in paths:
         if not Path(p).is_file():
             raise ConfigError(f"results store {p} does not exist; give the results.sqlite a run wrote")
@@ -62,6 +71,7 @@ def load_stores(paths: list[str | Path]) -> Sources:
         with ResultStore(Path(p), read_only=True) as store:
             frames.append(store.rows_frame().assign(store=str(p)))
             timings.append(store.timings_frame())
+            grids.append(store.native_grids_frame())
             mf = store.models_frame()
             for task, model, meta in zip(mf["task"], mf["model"], mf["meta"]):
                 models.setdefault((task, model), json.loads(meta))
@@ -81,7 +91,9 @@ def load_stores(paths: list[str | Path]) -> Sources:
                           for t, lab, tg, mode in zip(rows["task"], rows["label"], rows["target"], rows["target_mode"])]
     split = {t: classes_apart(t) for t in rows["task"].unique()}
     rows["part"] = [c if split[t] else "all" for t, c in zip(rows["task"], rows["true_class"])]
-    return Sources([str(p) for p in paths], rows, models, manifests, pd.concat(timings, ignore_index=True), notes)
+    native = pd.concat(grids, ignore_index=True).drop_duplicates(["task", "model", "method", "method_options"])
+    return Sources([str(p) for p in paths], rows, models, manifests, pd.concat(timings, ignore_index=True), notes,
+                   native.reset_index(drop=True))
 
 
 def true_class(task: str, label: str, target: int | None = None, target_mode: str | None = None) -> str:

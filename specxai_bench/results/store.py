@@ -49,7 +49,14 @@ CREATE TABLE IF NOT EXISTS timings (
     samples INTEGER NOT NULL, seconds REAL NOT NULL, run TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS runs (run TEXT PRIMARY KEY, manifest TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS native_grids (
+    task TEXT NOT NULL, model TEXT NOT NULL, method TEXT NOT NULL, method_options TEXT NOT NULL,
+    grid TEXT NOT NULL, PRIMARY KEY (task, model, method, method_options)
+);
 """
+# each method's native grid (rows x columns of its maps before upsampling: "7x7" for CAM at 224 px),
+# keyed like the rows' (task, model, method, method_options): the boards show it beside the scores
+NATIVE_GRID_COLUMNS = ("task", "model", "method", "method_options", "grid")
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,7 @@ class ResultStore:
         self.conn.executescript(SCHEMA)
         self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self.version = SCHEMA_VERSION
+        self.tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
     def _check_store(self) -> None:
         """Refuse a damaged file, and a database whose tables are not a result store's."""
@@ -238,6 +246,12 @@ class ResultStore:
             self.conn.execute("INSERT INTO timings VALUES (?, ?, ?, ?, ?, ?, ?)",
                               (task, model, method, options, samples, seconds, run))
 
+    def write_native_grid(self, task: str, model: str, method: str, options: str, grid: tuple[int, int]) -> None:
+        """Record the grid the method's maps are made on (``(7, 7)`` is stored as ``"7x7"``)."""
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO native_grids VALUES (?, ?, ?, ?, ?)",
+                              (task, model, method, options, f"{int(grid[0])}x{int(grid[1])}"))
+
     def write_manifest(self, run: str, manifest: dict[str, Any]) -> None:
         with self.conn:
             self.conn.execute("INSERT OR REPLACE INTO runs VALUES (?, ?)",
@@ -257,6 +271,14 @@ class ResultStore:
         for key in ("test_accuracy", "n_test", "arch", "image_size", "profile", "device"):
             df[key] = [m.get(key) for m in metas]
         return df
+
+    def native_grids_frame(self) -> pd.DataFrame:
+        """Columns task, model, method, method_options, grid (empty for a store written before the table existed)."""
+        if "native_grids" not in self.tables:
+            return pd.DataFrame(columns=list(NATIVE_GRID_COLUMNS))
+        with self._reading():
+            return pd.read_sql_query(f"SELECT {', '.join(NATIVE_GRID_COLUMNS)} FROM native_grids "
+                                     "ORDER BY task, model, method, method_options", self.conn)
 
     def timings_frame(self) -> pd.DataFrame:
         if "timings" not in self.tables:

@@ -14,6 +14,7 @@ import pytest
 import torch
 from torch import nn
 
+from specxai_bench.data.spectrogram import FrequencyAxis
 from specxai_bench.methods import METHODS
 
 from .conftest import tiny_images, tiny_model
@@ -67,7 +68,8 @@ def record(name: str) -> Record:
     images = tiny_images(BATCH, PX)
     state = {k: v.clone() for k, v in model.state_dict().items()}
     structure = _structure(model)
-    method = METHODS.get(name)(model, **FAST_OPTIONS.get(name, {}))
+    # every method is given the images' axis as the runner gives it (band_prior reads it, the others ignore it)
+    method = METHODS.get(name)(model, **FAST_OPTIONS.get(name, {})).with_axis(FrequencyAxis(0.0, 8000.0, PX))
     batched = method.attribute(images, TARGETS)
     again = method.attribute(images, TARGETS)
     alone = torch.cat([method.attribute(images[i:i + 1], TARGETS[i:i + 1]) for i in range(BATCH)])

@@ -142,3 +142,30 @@ def test_band_of_row():
     assert np.bincount(band_of_row(7, 3)).tolist() == [3, 2, 2]
     with pytest.raises(ValueError):
         band_of_row(4, 5)
+
+
+def test_widen_gives_each_formant_band_a_half_width_of_at_least_f0_over_2(mk):
+    axis = FrequencyAxis(0.0, 2000.0, 20)  # centres 50, 150, ..., 1950 Hz
+    f = np.full((1, 3, 3), np.nan)
+    f[0, :, 0] = 500.0  # w = max(100, 50) = 100 Hz: centres 450, 550
+    f0 = np.array([[300.0, 120.0, np.nan]])  # widened to 150 Hz: 350 ... 650; F0 / 2 = 60 < 100 and unvoiced: as is
+    wide = formant_mask(f, axis, (1,), f0=f0)
+    np.testing.assert_array_equal(np.flatnonzero(wide[0, :, 0]), [3, 4, 5, 6])
+    for t in (1, 2):
+        np.testing.assert_array_equal(np.flatnonzero(wide[0, :, t]), [4, 5])
+    np.testing.assert_array_equal(formant_mask(f, axis, (1,)), formant_mask(f, axis, (1,), f0=np.full((1, 3), 150.0)))
+    # through the metric: the option reads the batch's F0 track and is in the id
+    a = np.zeros((1, 20, 3))
+    a[0, 3, 0] = 1.0  # on 350 Hz: outside the narrow band, inside the widened one
+    batch = mk.batch(a, axis=axis, formants=f)
+    batch = type(batch)(**{**batch.__dict__, "f0": f0})
+    assert FormantBandMass(formants=(1,)).score(batch)[0] == 0.0
+    assert FormantBandMass(formants=(1,), widen=True).score(batch)[0] == 1.0
+    assert FormantBandLift(widen=True).id == "formant_band_lift@F123,w100hz,10pct,widenF0"
+
+
+def test_default_ids_are_unchanged_by_the_new_options():
+    assert FormantBandMass().id == "formant_band_mass@F123,w100hz,10pct" and FormantBandMass.version == 2
+    assert FormantBandLift().id == "formant_band_lift@F123,w100hz,10pct" and FormantBandLift.version == 1
+    assert FormantPointingGame().id == "formant_pointing_game@F123,w100hz,10pct"
+    assert "grid" not in METRICS.options("formant_pointing_game")  # a maximum is not pooled
