@@ -27,6 +27,7 @@ from .masks import check_harmonic_options, harmonic_mask
 
 
 class _HarmonicMetric(Metric):
+    nan_means = "no column of the sample is voiced (no F0, so no harmonic to follow), or A+ sums to 0"
     family = "linguistic"
     task_kinds = ("voicing",)
 

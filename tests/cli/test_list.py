@@ -47,7 +47,9 @@ def test_list_lines_fit_and_the_grids_are_the_real_ones(capsys) -> None:
     records = {r["method"]: r for r in method_records("*")}
     measured = probed_grids(sorted(records))
     shown = {n: r[f"grid_{PROBE_PX}px"] for n, r in records.items()}
-    assert {n for n, g in shown.items() if g is None} == {"occlusion", "lrp_epsilon_plus_flat"}  # their own grid
+    # methods that compute their own grid (the pooled baselines: from their grid option)
+    assert {n for n, g in shown.items() if g is None} == {"occlusion", "lrp_epsilon_plus_flat", "input_energy",
+                                                          "band_prior"}
     assert all(g == measured[n] for n, g in shown.items() if g is not None)
     assert shown["gradcam"] == "7x7" and measured["occlusion"] == "27x27" and measured["lrp_epsilon_plus_flat"] == "112x112"
     assert main(["list", "methods", "occl*", "--probe"]) == 0
@@ -59,7 +61,8 @@ def test_list_json_is_the_metadata(capsys) -> None:
     doc = json.loads(capsys.readouterr().out)
     assert list(doc) == ["metrics"]
     lift = next(r for r in doc["metrics"] if r["metric"] == "formant_band_lift")
-    assert lift["options"] == {"formants": [1, 2, 3], "min_hz": 100.0, "rel": 0.1}
+    assert lift["options"] == {"formants": [1, 2, 3], "min_hz": 100.0, "rel": 0.1, "below_hz": None, "grid": "full",
+                               "widen": False}
     assert lift["higher_is_better"] is True and lift["version"] == METRICS.get("formant_band_lift").version
     assert main(["list", "--format", "json"]) == 0
     assert set(json.loads(capsys.readouterr().out)) == {"methods", "metrics", "tasks", "profiles"}

@@ -265,14 +265,14 @@ def test_every_built_in_plugin_loads_and_leaves_the_model_as_it_found_it(grid):
     images, targets = torch.rand(2, 1, 32, 32), torch.tensor([0, 3])
     fast = {"scorecam": "@layer=layer3", "ablationcam": "@layer=layer3", "integrated_gradients": "@n_steps=4",
             "gradient_shap": "@n_samples=2", "occlusion": "@window=16,stride=16"}
-    for name in METHODS.names():
-        method = METHODS.create(name + fast.get(name, ""), model)
-        maps, error = call_plugin(lambda: method.attribute(images.clone(), targets), name, None, guard)
-        assert error is None, f"{name}: {error}"
-    maps = METHODS.create("cam", model).attribute(images, targets)
     from specxai_bench.data.spectrogram import FrequencyAxis
 
     axis = FrequencyAxis(0.0, 8000.0, 32)
+    for name in METHODS.names():
+        method = METHODS.create(name + fast.get(name, ""), model).with_axis(axis)  # as `run` gives it
+        maps, error = call_plugin(lambda: method.attribute(images.clone(), targets), name, None, guard)
+        assert error is None, f"{name}: {error}"
+    maps = METHODS.create("cam", model).attribute(images, targets)
     batch = ScoringBatch(maps, images, targets, np.full((2, 32), 120.0), np.tile([500.0, 1500.0, 2500.0], (2, 32, 1)),
                          axis, model, METHODS.create("cam", model), np.tile([5000.0, 100.0], (2, 1)), CUE_BOXES(2),
                          DURATIONS(2))
