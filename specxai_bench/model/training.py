@@ -34,15 +34,17 @@ from .profiles import Profile
 
 
 def model_config(task: Task, profile: Profile, corpus_fingerprint: str, seed: int,
-                 weights: Path | None = None) -> dict[str, Any]:
-    """Everything that changes the trained weights; its hash names the checkpoint."""
+                 weights: Path | None = None, split: str | None = None) -> dict[str, Any]:
+    """Everything that changes the trained weights; its hash names the checkpoint. ``split`` names a
+    split scheme other than the default single speaker split (e.g. ``speaker-fold 2/4``)."""
     return {
         "init": "scratch" if weights is None else f"{Path(weights).name}:{weights_digest(Path(weights))}",
         "task": task.name, "classes": list(task.classes), "fmax": task.fmax, "arch": profile.arch,
         "image_size": profile.image_size, "epochs": profile.epochs, "batch_size": profile.batch_size,
         "lr": profile.lr, "patience": profile.patience, "schedule": profile.max_lr_schedule,
         "corpus": corpus_fingerprint, "seed": seed, "format": 2,
-    } | ({} if task.shortcut is None else {"shortcut": task.shortcut.as_dict()})  # the planted bands, when any
+    } | ({} if task.shortcut is None else {"shortcut": task.shortcut.as_dict()}) | (  # the planted bands, when any
+        {} if split is None else {"split": split})
 
 
 def augment(x: torch.Tensor, gen: torch.Generator, max_shift: int) -> torch.Tensor:
@@ -63,7 +65,7 @@ def checkpoint_path(checkpoint_dir: Path, task: Task, profile: Profile, chash: s
 def train_or_load(task: Task, splits: dict[str, TaskData] | Callable[[], dict[str, TaskData]], profile: Profile, *,
                   corpus_fingerprint: str, seed: int, device: str, checkpoint_dir: Path, retrain: bool = False,
                   weights: Path | None = None, progress: bool = True, train: bool = True,
-                  recreate_hint: str = "") -> tuple[SpectrogramClassifier, dict[str, Any]]:
+                  recreate_hint: str = "", split: str | None = None) -> tuple[SpectrogramClassifier, dict[str, Any]]:
     """The task's model: from its cached checkpoint when one exists for this exact config.
 
     ``splits`` may be a callable: the images are then only built when the model must be trained.
@@ -71,7 +73,7 @@ def train_or_load(task: Task, splits: dict[str, TaskData] | Callable[[], dict[st
     make it). Training writes a resume state after every epoch (model, optimizer, schedule, RNG,
     best so far), so a killed run continues from its last completed epoch with the same weights.
     """
-    config = model_config(task, profile, corpus_fingerprint, seed, weights)
+    config = model_config(task, profile, corpus_fingerprint, seed, weights, split)
     chash = config_hash(config)
     path = checkpoint_path(checkpoint_dir, task, profile, chash)
     resume = path.with_suffix(".resume.pt")
