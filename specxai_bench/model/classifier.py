@@ -40,7 +40,7 @@ class SpectrogramClassifier(nn.Module):
     def __init__(self, arch: str, num_classes: int, *, input_norm: str = "toolkit",
                  network: nn.Module | None = None) -> None:
         super().__init__()
-        if arch not in ARCHS:
+        if network is None and arch not in ARCHS:
             raise ConfigError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
         if input_norm not in INPUT_NORMS:
             raise ConfigError(f"unknown input normalisation {input_norm!r}; known: {', '.join(INPUT_NORMS)}")
