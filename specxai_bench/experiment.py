@@ -151,13 +151,13 @@ def plan(cfg: RunConfig) -> Plan:
 
         if cfg.weights is None:
             raise ConfigError("--classes names the outputs of a finished model: give the model with --weights")
+        load_finished_model(cfg.weights, profile.arch, cfg.classes, cfg.classes)  # architecture and outputs fit
         wrong = [t.name for t in tasks if sorted(t.classes) != sorted(cfg.classes)]
         if wrong:
             fits = [t for t in resolve_tasks("all") if sorted(t.classes) == sorted(cfg.classes)]
             raise ConfigError(f"--classes {','.join(cfg.classes)} are not the classes of task(s) {', '.join(wrong)}; "
                               + (f"pass --tasks {','.join(t.name for t in fits)}" if fits else
                                  "no task has these classes"))
-        load_finished_model(cfg.weights, profile.arch, cfg.classes, tasks[0].classes)
     elif cfg.weights is not None:  # a weights file that is missing or does not fit fails before any work
         from .model.checkpoints import load_backbone_weights
         from .model.classifier import SpectrogramClassifier
