@@ -17,7 +17,8 @@ _API = {
     "explain": "api", "Explanation": "api", "metric": "api", "spectrogram": "api", "tracks": "api", "wrap": "api",
     "load_run": "api", "Run": "api", "FrequencyAxis": "data.spectrogram", "METHODS": "methods", "METRICS": "metrics",
 }
-__all__ = ["__version__", *_API]
+__all__ = ["FrequencyAxis", "METHODS", "METRICS", "Explanation", "Run", "__version__", "explain", "load_run", "metric",
+           "spectrogram", "tracks", "wrap"]
 
 
 def __getattr__(name: str) -> Any:

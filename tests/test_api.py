@@ -101,3 +101,15 @@ def test_tracks_of_a_users_wav_on_an_images_columns():
     assert np.nanmedian(part.formants[:, 0]) == pytest.approx(700, rel=0.12)
     with pytest.raises(ConfigError, match="start / end"):
         sx.tracks(audio, 16000, start=0.3, end=0.1)
+
+
+def test_the_api_is_exported_lazily_from_the_package():
+    import subprocess
+    import sys
+
+    assert set(sx.__all__) == {"__version__", *sx._API} and all(getattr(sx, name) for name in sx._API)
+    code = "import sys, specxai_bench; assert 'torch' not in sys.modules; specxai_bench.explain; print('torch' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0 and res.stdout.strip() == "True", res.stderr[-1000:]
+    with pytest.raises(AttributeError, match="no attribute 'explian'"):
+        sx.explian  # noqa: B018

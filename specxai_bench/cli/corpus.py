@@ -58,7 +58,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_export(args: argparse.Namespace) -> int:
     from ..data.corpora.export import export_corpus
     from ..data.corpora.synthetic import SyntheticConfig, synthesize
-
     from ..errors import ConfigError
 
     config = SyntheticConfig(seed=args.seed)

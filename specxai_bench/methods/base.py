@@ -16,7 +16,6 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-
 from torch import nn
 
 from ..errors import SpecXAIError

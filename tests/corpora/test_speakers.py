@@ -44,7 +44,7 @@ def test_nested_folders_give_the_right_speakers(mfa_root):
         corpus, report = load_aligned_folder(mfa_root, speaker_from=how, measure_tracks=False)
         assert report.speakers == right and {s.speaker for s in corpus.segments} == set(right)
         assert not any("WARNING" in n for n in report.notes)
-    corpus, report = load_aligned_folder(mfa_root, measure_tracks=False)  # the parent folder: chapters
+    _, report = load_aligned_folder(mfa_root, measure_tracks=False)  # the parent folder: chapters
     assert report.speakers == {"1": "unknown", "2": "unknown"}
     text = report.summary()
     assert "names 4 speaker(s) that match no speaker of the corpus (read with --speaker-from parent): m00, m01, " \
