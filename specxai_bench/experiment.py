@@ -21,7 +21,7 @@ import torch
 from .data.corpora.base import Corpus
 from .data.corpora.loading import load_corpus
 from .data.datasets import TaskData, build_task_data
-from .data.splits import SPLITS, select_segments
+from .data.splits import SPLITS, SplitPlan, plan_splits, select_segments
 from .data.tasks import Task, resolve_tasks
 from .defaults import READING_BASELINES
 from .errors import ConfigError
@@ -54,7 +54,8 @@ class RunConfig:
     target: str = "true"
     batch_size: int = 16
     max_samples: int = 0  # per class of each task's test split; 0 = all (for expensive methods)
-    weights: Path | None = None  # initial backbone weights (e.g. ImageNet), a torchvision state dict
+    weights: Path | None = None  # initial backbone weights (e.g. ImageNet), or with `classes` a finished model
+    classes: tuple[str, ...] | None = None  # the finished model's outputs, in order (--weights is then the model)
     call_timeout: float = 600.0  # seconds per method or metric call on one batch; 0 = no limit
     phn_rate: int | None = None  # the rate .PHN sample offsets count, when not the wav's (aligned corpora)
     progress: bool = True
@@ -62,6 +63,15 @@ class RunConfig:
     epochs: int | None = None
     image_size: int | None = None
     speakers_per_group: int | None = None
+    # real corpora: who spoke what, label folding, the highest sample rate kept, how the corpus is split
+    speaker_from: str = "parent"
+    label_folding: str = "none"
+    sample_rate: int | None = None
+    folds: int = 0  # 0 = auto (speaker k-fold for a real corpus of fewer than 10 speakers), 1 = one split
+    split_by: str = "speaker"
+
+    # fields added after run ids were first published: part of a run's id only when set (old ids stay)
+    ID_WHEN_SET = ("classes", "speaker_from", "label_folding", "sample_rate", "folds", "split_by", "phn_rate")
 
     # where and how a run works, not what it computes: left out of its id and of its command
     NOT_IN_COMMAND = ("output", "progress", "retrain")
@@ -101,8 +111,10 @@ class RunConfig:
         skip = set(self.NOT_IN_COMMAND) | {"call_timeout"}
         if self.train_seed in (None, self.seed):  # the default: run ids made before --train-seed stay the same
             skip.add("train_seed")
+        defaults = {f.name: f.default for f in fields(self)}
         return {k: v for k, v in asdict(self).items()
-                if k not in skip and not ((k in SIZE_OVERRIDES or k == "phn_rate") and v is None)}
+                if k not in skip and not (k in SIZE_OVERRIDES and v is None)
+                and not (k in self.ID_WHEN_SET and v == defaults[k])}
 
     @property
     def model_seed(self) -> int:
@@ -162,7 +174,20 @@ def plan(cfg: RunConfig) -> Plan:
         raise ConfigError(f"--call-timeout must be seconds >= 0 (0 = no limit), got {cfg.call_timeout}")
     if cfg.target not in TARGETS:
         raise ConfigError(f"--target must be one of {', '.join(TARGETS)}, got {cfg.target!r}")
-    if cfg.weights is not None:  # a weights file that is missing or does not fit fails before any work
+    _check_corpus_options(cfg)
+    if cfg.classes is not None:  # a finished model: it must fit the architecture, the classes and every task
+        from .model.checkpoints import load_finished_model
+
+        if cfg.weights is None:
+            raise ConfigError("--classes names the outputs of a finished model: give the model with --weights")
+        load_finished_model(cfg.weights, profile.arch, cfg.classes, cfg.classes)  # architecture and outputs fit
+        wrong = [t.name for t in tasks if sorted(t.classes) != sorted(cfg.classes)]
+        if wrong:
+            fits = [t for t in resolve_tasks("all") if sorted(t.classes) == sorted(cfg.classes)]
+            raise ConfigError(f"--classes {','.join(cfg.classes)} are not the classes of task(s) {', '.join(wrong)}; "
+                              + (f"pass --tasks {','.join(t.name for t in fits)}" if fits else
+                                 "no task has these classes"))
+    elif cfg.weights is not None:  # a weights file that is missing or does not fit fails before any work
         from .model.checkpoints import load_backbone_weights
         from .model.classifier import SpectrogramClassifier
 
@@ -176,6 +201,22 @@ def plan(cfg: RunConfig) -> Plan:
     for spec in metrics:
         METRICS.create(spec)
     return Plan(methods, metrics, tasks, profile, device)
+
+
+def _check_corpus_options(cfg: RunConfig) -> None:
+    """The real-corpus options, checked before any work (each error names its option)."""
+    from .data.corpora.labels import check_folding
+    from .data.corpora.speakers import check_speaker_from
+    from .data.splits import SPLIT_BY
+
+    check_speaker_from(cfg.speaker_from)
+    check_folding(cfg.label_folding)
+    if cfg.split_by not in SPLIT_BY:
+        raise ConfigError(f"--split-by must be one of {', '.join(SPLIT_BY)}, got {cfg.split_by!r}")
+    if cfg.folds < 0 or cfg.folds == 2:
+        raise ConfigError(f"--folds must be 0 (auto), 1 (one split) or at least 3, got {cfg.folds}")
+    if cfg.sample_rate is not None and cfg.sample_rate < 1000:
+        raise ConfigError(f"--sample-rate must be at least 1000 Hz, got {cfg.sample_rate}")
 
 
 @lru_cache(maxsize=2)
@@ -198,7 +239,7 @@ class Experiment:
     plan: Plan
     env: distributed.DistEnv = distributed.SINGLE
     corpus_spec: tuple[str, int] | None = None
-    _selections: dict[str, dict[str, list]] = field(default_factory=dict, repr=False)
+    _selections: dict[tuple[str, int], dict[str, list]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def create(cls, cfg: RunConfig, env: distributed.DistEnv = distributed.SINGLE, *,
@@ -228,28 +269,38 @@ class Experiment:
         labels = [lab for t in self.plan.tasks for lab in t.label_map]
         with distributed.main_first(self.env):  # rank 0 fills the corpus caches, the other ranks read them
             return load_corpus(spec, synthetic=self.profile.corpus, seed=seed, labels=labels,
-                               cache_dir=self.output / "cache", progress=self.cfg.progress and self.env.is_main,
-                               phn_rate=self.cfg.phn_rate)
+                               progress=self.cfg.progress and self.env.is_main,  # Praat: the shared cache
+                               phn_rate=self.cfg.phn_rate, sample_rate=self.cfg.sample_rate,
+                               folding=self.cfg.label_folding, speaker_from=self.cfg.speaker_from)
 
     @cached_property
     def fingerprint(self) -> str:
         return self.corpus.fingerprint()
 
-    def selection(self, task: Task) -> dict[str, list]:
-        """Split -> [(segment, class)], drawn once per task (checks classes and speakers)."""
-        if task.name not in self._selections:
-            self._selections[task.name] = select_segments(task, self.corpus, self.cfg.seed)
-        return self._selections[task.name]
+    @cached_property
+    def split_plan(self) -> SplitPlan:
+        """How the corpus is split: one split or speaker folds (:func:`.data.splits.plan_splits`)."""
+        spec = (self.corpus_spec or (self.cfg.corpus,))[0]
+        return plan_splits(self.corpus, self.cfg.seed, folds=self.cfg.folds, split_by=self.cfg.split_by,
+                           synthetic=spec.partition(":")[0] == "synthetic",
+                           everything="test" if self.cfg.classes is not None else None)
 
-    def data(self, task: Task, splits: tuple[str, ...] = SPLITS) -> dict[str, TaskData]:
-        """The images and tracks of ``splits`` (the other splits come back empty)."""
-        selected = self.selection(task)
+    def selection(self, task: Task, fold: int = 0) -> dict[str, list]:
+        """Split -> [(segment, class)] of ``fold``, drawn once per task and fold (checks classes and speakers)."""
+        key = (task.name, fold)
+        if key not in self._selections:
+            self._selections[key] = select_segments(task, self.corpus, self.cfg.seed, self.split_plan, fold)
+        return self._selections[key]
+
+    def data(self, task: Task, splits: tuple[str, ...] = SPLITS, fold: int = 0) -> dict[str, TaskData]:
+        """The images and tracks of ``splits`` of ``fold`` (the other splits come back empty)."""
+        selected = self.selection(task, fold)
         return self._build(task, {s: (selected[s] if s in splits else []) for s in SPLITS})
 
-    def eval_data(self, task: Task, splits: tuple[str, ...]) -> TaskData:
+    def eval_data(self, task: Task, splits: tuple[str, ...], fold: int = 0) -> TaskData:
         """The samples of ``splits`` pooled into one TaskData (e.g. every speaker of a corpus that only
         evaluates models trained on another)."""
-        selected = self.selection(task)
+        selected = self.selection(task, fold)
         pooled = {s: [] for s in SPLITS} | {"test": [item for s in splits for item in selected[s]]}
         return self._build(task, pooled)["test"]
 
@@ -269,15 +320,31 @@ class Experiment:
     def _caches_images(self) -> bool:
         return self.profile.name == "paper" or self.device.startswith("cuda") or self.env.active
 
-    def model(self, task: Task, *, train: bool = True) -> tuple[torch.nn.Module, dict[str, Any]]:
-        """The task's trained model and its metadata: loaded from its checkpoint, or trained
-        (``train=False``: a missing checkpoint is an error saying which command recreates it)."""
-        return train_or_load(task, lambda: self.data(task), self.profile, corpus_fingerprint=self.fingerprint,
-                             seed=self.cfg.seed, train_seed=self.cfg.model_seed, device=self.device,
-                             checkpoint_dir=self.output / "checkpoints",
-                             retrain=self.cfg.retrain and train, weights=self.cfg.weights,
-                             progress=self.cfg.progress and self.env.is_main, train=train,
-                             recreate_hint=self.cfg.command())
+    def model(self, task: Task, *, train: bool = True, fold: int = 0) -> tuple[torch.nn.Module, dict[str, Any]]:
+        """The task's model of ``fold`` and its metadata: loaded from its checkpoint, or trained
+        (``train=False``: a missing checkpoint is an error saying which command recreates it); with
+        ``classes``, the finished model of ``weights``, evaluated on every speaker."""
+        if self.cfg.classes is not None:
+            return self._finished_model(task)
+        return train_or_load(task, lambda: self.data(task, fold=fold), self.profile,
+                             corpus_fingerprint=self.fingerprint, seed=self.cfg.seed, train_seed=self.cfg.model_seed,
+                             device=self.device,
+                             checkpoint_dir=self.output / "checkpoints", retrain=self.cfg.retrain and train,
+                             weights=self.cfg.weights, progress=self.cfg.progress and self.env.is_main, train=train,
+                             recreate_hint=self.cfg.command(), split=self.split_plan.split_id(fold))
+
+    def _finished_model(self, task: Task) -> tuple[torch.nn.Module, dict[str, Any]]:
+        from .model.checkpoints import finished_model_meta, load_finished_model
+        from .model.predict import accuracy
+
+        assert self.cfg.weights is not None and self.cfg.classes is not None
+        model = load_finished_model(self.cfg.weights, self.profile.arch, self.cfg.classes, task.classes)
+        test = self.data(task, ("test",))["test"]
+        meta = finished_model_meta(self.cfg.weights, self.profile.arch, self.cfg.classes, task.name,
+                                   self.profile.image_size)
+        acc = accuracy(model.to(self.device), test, self.device, self.profile.eval_batch_size)
+        return model, meta | {"test_accuracy": acc, "n_test": len(test), "profile": self.profile.name,
+                              "device": self.device}
 
     def with_train_seed(self, seed: int) -> "Experiment":
         """The same corpus, splits and images, with the models of training seed ``seed`` (study seeds)."""

@@ -8,7 +8,7 @@ import platform
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -68,7 +68,7 @@ def run(cfg: RunConfig) -> RunSummary:
 
 def _run_locked(exp: Experiment) -> RunSummary:
     cfg, env, profile, device = exp.cfg, exp.env, exp.profile, exp.device
-    tasks, method_specs, metric_specs = exp.plan.tasks, exp.plan.methods, exp.plan.metrics
+    tasks = exp.plan.tasks
     run_id = config_hash({**cfg.identity(), "version": __version__})
     out = Path(cfg.output)
     say = status if env.is_main else (lambda message: None)
@@ -77,9 +77,11 @@ def _run_locked(exp: Experiment) -> RunSummary:
         + (f", {env.world_size} processes" if env.active else ""))
     t0 = time.time()
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    # every task's selection is checked (classes present, speakers) before training or writing starts
+    # every task's selection (of every fold) is checked (classes present, speakers) before training or writing
     for task in tasks:
-        exp.selection(task)
+        for fold in range(exp.split_plan.folds):
+            exp.selection(task, fold)
+    say(exp.split_plan.describe())  # where every speaker went
     stage_seconds: dict[str, float] = {"data": time.time() - t0}
     main_path = out / "results.sqlite"
 
@@ -93,41 +95,18 @@ def _run_locked(exp: Experiment) -> RunSummary:
 
     # an existing store is checked (a damaged one fails) before any work; a new one is created only
     # once the first task's images are built and checked (bad audio leaves no results file behind)
-    stores = open_stores() if env.active or main_path.exists() else None
+    stores = _Stores(open_stores, now=env.active or main_path.exists())
     outcomes = []
-    for task in tasks:
-        t = time.time()
-        splits = exp.data(task)
-        stage_seconds["data"] += time.time() - t
-        store, done = stores = stores or open_stores()
-        t = time.time()
-        model, meta = exp.model(task)
-        stage_seconds[f"model:{task.name}"] = time.time() - t
-        if task.shortcut is not None:  # band removal / intervention check: does the model use the planted cue?
-            from .model.checks import cue_check
-            key, check = cue_check(model, task, exp.selection(task)["test"], splits["test"].images,
-                                   profile.image_size, cfg.seed, device, profile.eval_batch_size)
-            meta = {**meta, key: check}
-        if env.is_main:
-            store.write_model(task.name, meta["config_hash"], {k: v for k, v in meta.items() if k != "history"}
-                              | {"profile": profile.name})
-        outcome = TaskOutcome(task.name, meta["config_hash"], meta)
-        t = time.time()
-        test = splits["test"]
-        if "intervention" in meta:  # tf-shortcut: only the samples on which the model provably uses the cue
-            from .model.checks import provable_index
-            test = test.subset(provable_index(test.ids, meta["intervention"]))
-        test, draw = draw_test_samples(test, cfg.max_samples, cfg.seed, task)
-        outcome.samples, outcome.draw = test.ids, draw.record()
-        targets = attribution_targets(model, test, cfg, device, profile)
-        if not any(METRICS.create(s).applies_to(task.kind) for s in metric_specs):
-            say(f"[{task.name}] none of the metrics asked for applies to this task (kind {task.kind}): nothing "
-                f"to score; `specxai-bench list metrics` shows each metric's tasks")
-        for spec in method_specs:
-            run_method(store, run_id, task, outcome, METHODS.create(spec, model), metric_specs, test, targets,
-                        model, cfg, device, env, done)
-        stage_seconds[f"attribute+score:{task.name}"] = time.time() - t
+    for task in tasks:  # the fold loop: one model per fold (one fold unless the corpus is cross-validated)
+        folds = [_run_fold(exp, task, f, stores, run_id, stage_seconds) for f in range(exp.split_plan.folds)]
+        outcome = folds[0] if len(folds) == 1 else cross_validated(task, folds, exp)
+        if len(folds) > 1 and env.is_main:  # each fold's record names the pooled id, which has its own record
+            store = stores.get()[0]
+            for o in folds:
+                store.write_model(task.name, o.model, _record(o.model_meta, profile))
+            store.write_model(task.name, outcome.model, _record(outcome.model_meta, profile))
         outcomes.append(outcome)
+    store, done = stores.get()
     store.close()
     if done is not None:
         done.close()
@@ -163,6 +142,95 @@ def add_invocation(manifest: dict[str, Any], previous: dict[str, Any] | None, st
     manifest["invocations"] = before + [{"started": started, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                                          "stage_seconds": manifest["stage_seconds"],
                                          "failures": len(manifest["failures"])}]
+
+
+class _Stores:
+    """The run's stores, opened on first use: an existing store is checked before any work, a new one is
+    created only once the first task's images are built and checked (bad audio leaves no results file)."""
+
+    def __init__(self, opener: Callable[[], tuple[ResultStore, ResultStore | None]], now: bool) -> None:
+        self._opener = opener
+        self.pair = opener() if now else None
+
+    def get(self) -> tuple[ResultStore, ResultStore | None]:
+        if self.pair is None:
+            self.pair = self._opener()
+        return self.pair
+
+
+def _run_fold(exp: Experiment, task: Task, fold: int, stores: _Stores, run_id: str,
+              stage_seconds: dict[str, float]) -> TaskOutcome:
+    """One task on one fold: its model (trained or loaded), the cue check of the shortcut tasks, then every
+    method and metric on the samples drawn from its test split."""
+    cfg, env, profile, device = exp.cfg, exp.env, exp.profile, exp.device
+    plan = exp.split_plan
+    say = status if env.is_main else (lambda message: None)
+    suffix = f" fold {fold + 1}/{plan.folds}" if plan.folds > 1 else ""
+    t = time.time()
+    splits = exp.data(task, fold=fold)
+    stage_seconds["data"] += time.time() - t
+    store, done = stores.get()
+    t = time.time()
+    model, meta = exp.model(task, fold=fold)
+    stage_seconds[f"model:{task.name}{suffix}"] = time.time() - t
+    if task.shortcut is not None:  # band removal / intervention check: does the model use the planted cue?
+        from .model.checks import cue_check
+        key, check = cue_check(model, task, exp.selection(task, fold)["test"], splits["test"].images,
+                               profile.image_size, cfg.seed, device, profile.eval_batch_size)
+        meta = {**meta, key: check}
+    if plan.folds > 1:
+        test_speakers = sorted(u for u, s in plan.assignments[fold].items() if s == "test")
+        meta = {**meta, "fold": fold + 1, "folds": plan.folds, "test_speakers": test_speakers}
+        say(f"[{task.name}]{suffix}: model {meta['config_hash']}, test accuracy {meta['test_accuracy']:.3f} "
+            f"(n={meta.get('n_test')}, speakers {', '.join(test_speakers)})")
+    if env.is_main:
+        store.write_model(task.name, meta["config_hash"], _record(meta, profile))
+    outcome = TaskOutcome(task.name, meta["config_hash"], meta)
+    t = time.time()
+    test = splits["test"]
+    if "intervention" in meta:  # tf-shortcut: only the samples on which the model provably uses the cue
+        from .model.checks import provable_index
+        test = test.subset(provable_index(test.ids, meta["intervention"]))
+    test, draw = draw_test_samples(test, cfg.max_samples, cfg.seed, task)
+    outcome.samples, outcome.draw = test.ids, draw.record()
+    targets = attribution_targets(model, test, cfg, device, profile)
+    metric_specs = exp.plan.metrics
+    if fold == 0 and not any(METRICS.create(s).applies_to(task.kind) for s in metric_specs):
+        say(f"[{task.name}] none of the metrics asked for applies to this task (kind {task.kind}): nothing "
+            f"to score; `specxai-bench list metrics` shows each metric's tasks")
+    for spec in exp.plan.methods:
+        run_method(store, run_id, task, outcome, METHODS.create(spec, model), metric_specs, test, targets,
+                   model, cfg, device, env, done)
+    stage_seconds[f"attribute+score:{task.name}{suffix}"] = time.time() - t
+    return outcome
+
+
+def _record(meta: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    """A model's record in the store: its metadata without the training history."""
+    return {k: v for k, v in meta.items() if k != "history"} | {"profile": profile.name}
+
+
+def cross_validated(task: Task, folds: list[TaskOutcome], exp: Experiment) -> TaskOutcome:
+    """The folds of one task as one outcome: rows of every fold's test speakers under one id (the boards
+    pool them: every speaker is behind a cell), accuracy pooled over the folds' test samples."""
+    n = [int(o.model_meta.get("n_test") or 0) for o in folds]
+    correct = sum(float(o.model_meta["test_accuracy"]) * k for o, k in zip(folds, n))
+    cv_id = config_hash({"cross_validation": [o.model for o in folds]})
+    per_fold = [{k: o.model_meta.get(k) for k in ("fold", "config_hash", "test_accuracy", "val_accuracy", "n_test",
+                                                  "test_speakers", "checkpoint", "cached", "train_seconds",
+                                                  "best_epoch")} for o in folds]
+    first = folds[0].model_meta
+    meta = {k: first.get(k) for k in ("task", "arch", "image_size", "profile", "device") if k in first} | {
+        "config_hash": cv_id, "test_accuracy": correct / max(sum(n), 1), "n_test": sum(n),
+        "cached": all(o.model_meta.get("cached") for o in folds), "folds": per_fold,
+        "cross_validation": {"folds": len(folds), "unit": "speaker", "split": exp.split_plan.reason}}
+    outcome = TaskOutcome(task.name, cv_id, meta, [f for o in folds for f in o.failures],
+                          tuple(s for o in folds for s in o.samples), {"folds": [o.draw for o in folds]})
+    status(f"[{task.name}] {len(folds)}-fold cross-validation {cv_id}: test accuracy {meta['test_accuracy']:.3f} "
+           f"pooled over {sum(n)} samples (folds: {', '.join(format(m['test_accuracy'], '.3f') for m in per_fold)})")
+    for o in folds:  # each fold's record names the pooled id, so stored rows can be read as one board
+        o.model_meta["cv"] = {"id": cv_id, "fold": o.model_meta.get("fold"), "folds": len(folds)}
+    return outcome
 
 
 def attribution_targets(model: torch.nn.Module, data: TaskData, cfg: RunConfig, device: str, profile: Profile) -> torch.Tensor:
@@ -295,7 +363,10 @@ def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp
                    | ({"band_removal": o.model_meta["band_removal"]} if "band_removal" in o.model_meta else {})
                    | ({"intervention": intervention_summary(o.model_meta["intervention"])}
                       if "intervention" in o.model_meta else {})
+                   | ({"folds": o.model_meta["folds"]} if "folds" in o.model_meta else {})
                    for o in outcomes},
+        "split": {"scheme": exp.split_plan.reason, "unit": exp.split_plan.unit, "folds": exp.split_plan.folds,
+                  "where": exp.split_plan.where()},
         "failures": [f for o in outcomes for f in o.failures], "stage_seconds": stage_seconds,
         "versions": {"specxai_bench": __version__, "python": platform.python_version(), "torch": torch.__version__,
                      "torchvision": torchvision.__version__, "captum": captum.__version__,

@@ -28,3 +28,16 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shared_cache_in_tmp(tmp_path_factory):
+    """The cache shared by output folders (Praat tracks; normally ~/.cache/specxai-bench) in a temp
+    folder, for this process and the subprocesses tests start: tests never touch the user's cache."""
+    before = os.environ.get("SPECXAI_CACHE")
+    os.environ["SPECXAI_CACHE"] = str(tmp_path_factory.mktemp("shared-cache"))
+    yield
+    if before is None:
+        os.environ.pop("SPECXAI_CACHE", None)
+    else:
+        os.environ["SPECXAI_CACHE"] = before

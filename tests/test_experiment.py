@@ -43,7 +43,8 @@ def test_plan_checks_method_options_on_the_architecture():
     base = dict(metrics=("formant_band_lift@formants=1",), tasks=("vowel5",), profile="smoke")
     checked = plan(RunConfig(methods=("gradcam@layer=layer3", "cam"), **base))
     assert checked.methods == ["gradcam@layer=layer3", "cam"] and checked.metrics == ["formant_band_lift@formants=1"]
-    with pytest.raises(ConfigError, match=r"cam is defined only at the layer before global pooling \(layer4\)"):
+    with pytest.raises(ConfigError, match=r"cam is defined only at the layer before global average pooling.*"
+                                          r"gradcam@layer=layer3"):
         plan(RunConfig(methods=("cam@layer=layer3",), **base))
     with pytest.raises(ConfigError, match="has no layer 'layer9'"):
         plan(RunConfig(methods=("gradcam@layer=layer9",), **base))
@@ -54,7 +55,7 @@ def test_plan_checks_method_options_on_the_architecture():
 def test_cam_at_another_layer_exits_2_naming_why(tmp_path, capsys):
     code = main(["run", "--profile", "smoke", "--methods", "cam@layer=layer3", "--output", str(tmp_path / "o")])
     assert code == 2
-    assert "cam is defined only at the layer before global pooling" in capsys.readouterr().err
+    assert "cam is defined only at the layer before global average pooling" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()  # refused before any work
 
 

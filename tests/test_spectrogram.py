@@ -61,3 +61,20 @@ def test_empty_audio_is_an_error():
     empty = Segment("e", "iy", np.zeros(0, np.float32), 22050, "s", "men", "u", seg.tracks)
     with pytest.raises(ValueError, match="segment e"):
         spectrogram_image(empty, SpectrogramConfig())
+
+
+@pytest.mark.parametrize("sr, seconds", [(22050, 0.03), (16000, 0.03), (16000, 0.012)])
+def test_short_segments_get_a_fitting_fft_size_without_warnings(sr, seconds):
+    import warnings
+
+    from specxai_bench.data.spectrogram import fitting_fft_size
+
+    segment = _tone(1500.0, sr=sr, seconds=seconds)
+    n_fft = fitting_fft_size(len(segment.audio), 1024)
+    assert n_fft <= len(segment.audio) < 2 * n_fft
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # librosa's "n_fft=1024 is too large" would fail here
+        img, axis = spectrogram_image(segment, SpectrogramConfig(image_size=64, fmax=4000.0))
+    peak = int(np.argmax(img.mean(1)))
+    assert abs(axis.centres()[peak] - 1500.0) <= 1.5 * sr / n_fft
+    assert fitting_fft_size(5000, 1024) == 1024 and fitting_fft_size(3, 1024) == 16

@@ -66,13 +66,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "for expensive methods such as scorecam or occlusion on a CPU")
     p.add_argument("--weights", type=Path, default=None,
                    help="initial backbone weights: a torchvision state dict file for --arch (e.g. ImageNet); "
-                        "the classifier head is new. Default: from scratch")
+                        "the classifier head is new. Default: from scratch. With --classes: a finished model")
+    p.add_argument("--classes", default=None, metavar="C1,C2,...",
+                   help="--weights is a finished torchvision ResNet (its own fc) whose outputs are these classes, "
+                        "in order (e.g. iy,ae,ah,aa,uw): it is evaluated on every speaker, not trained")
     p.add_argument("--call-timeout", type=float, default=600.0,
                    help="seconds allowed per method or metric call on one batch (default 600; 0 = none)")
     p.add_argument("--phn-rate", type=int, default=None, metavar="HZ",
                    help="aligned corpora: the sample rate .PHN offsets count, when not the wav's own (e.g. 16000 "
                         "for TIMIT alignments beside resampled wavs)")
     add_size_options(p)
+    add_corpus_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bars (they are drawn on a terminal only)")
     add_config_option(p)
     add_format_option(p)
@@ -84,6 +88,25 @@ def add_train_seed_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--train-seed", type=arguments.seed, default=None, metavar="N",
                    help="seed of the model's initial weights, data order and augmentation (default: --seed); the "
                         "corpus, split and sample draw stay on --seed")
+
+
+def add_corpus_options(p: argparse.ArgumentParser) -> None:
+    """Real-corpus options (shared with `study`): speakers, labels, sample rate, speaker folds."""
+    p.add_argument("--speaker-from", default="parent", metavar="WHERE",
+                   help="aligned corpus: each wav's speaker is its parent folder (default), grandparent "
+                        "(speaker/chapter/utt, LibriTTS), a folder depth N below the root, or csv (speakers.csv "
+                        "with file,speaker columns)")
+    p.add_argument("--label-folding", default="none", choices=["none", "timit"],
+                   help="none (default): reduced vowels (ax, ix, AH0, schwa) stay apart from full vowels; timit: "
+                        "fold them as TIMIT's 39-phone recognition set does (schwa into ah)")
+    p.add_argument("--sample-rate", type=int, default=None, metavar="HZ",
+                   help="resample the corpus down to this rate (never up; default: the corpus's own)")
+    p.add_argument("--folds", type=int, default=0, metavar="K",
+                   help="speaker k-fold cross-validation: 0 = auto (a real corpus of fewer than 10 speakers gets "
+                        "4 folds), 1 = one train/validation/test split, K >= 3 = K folds")
+    p.add_argument("--split-by", default="speaker", choices=["speaker", "utterance"],
+                   help="split by speaker (default) or by utterance (the same voices on both sides: speaker "
+                        "leakage; only for corpora of one or two speakers)")
 
 
 def add_size_options(p: argparse.ArgumentParser) -> None:
@@ -113,6 +136,8 @@ def config_from_args(args: argparse.Namespace) -> "RunConfig":
     baselines = getattr(args, "baselines", "none")
     if baselines.strip().lower() != "none":  # added after the methods asked for, once each
         values["methods"] += tuple(b for b in split_specs(baselines) if b not in values["methods"])
+    if values.get("classes") is not None:
+        values["classes"] = tuple(c.strip() for c in values["classes"].split(",") if c.strip())
     return RunConfig(**values)
 
 

@@ -1,7 +1,8 @@
 """`specxai-bench study cutoff|groups|cross-corpus`: the study's open checks as runs with tables.
 
 Each study runs the grid like `specxai-bench run` (models and rows are cached and resumed in
---output) and writes its table to --out (default leaderboards/) as Markdown and CSV, with the
+--output) and writes its table to --out (default: the --output folder, so a study run from the
+project root never writes into the committed leaderboards/) as Markdown and CSV, with the
 command and the runs' provenance at the bottom. docs/scaling.md describes them.
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from . import arguments
 from .config import add_config_option
 from .output import add_quiet_option
-from . import arguments
-from .run import add_size_options, config_from_args, exit_status
+from .run import add_corpus_options, add_size_options, config_from_args, exit_status
 
 DEFAULT_METHODS = ("cam", "gradcam", "input_energy")  # input_energy: the baseline to clear
 # the linguistic lifts (1 = chance) and masses; each applies to the tasks its definition fits
@@ -69,12 +70,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         sp.add_argument("--device", default="auto")
         sp.add_argument("--seed", type=arguments.seed, default=0)
         add_size_options(sp)
+        add_corpus_options(sp)
         sp.add_argument("--batch-size", type=int, default=16, help="attribution batch size")
         sp.add_argument("--weights", type=Path, default=None, help="initial backbone weights, as for `run`")
         sp.add_argument("--output", type=arguments.folder, default=Path("specxai-output"),
                         help="run folder: results, checkpoints (default: specxai-output)")
-        sp.add_argument("--out", type=arguments.folder, default=Path("leaderboards"),
-                        help="table folder (default: leaderboards)")
+        sp.add_argument("--out", type=arguments.folder, default=None,
+                        help="table folder (default: the --output folder, never the committed leaderboards/)")
         sp.add_argument("--n-resamples", type=int, default=9999, help="bootstrap resamples of speakers")
         sp.add_argument("--retrain", action="store_true")
         sp.add_argument("--no-progress", action="store_true")
@@ -123,8 +125,9 @@ def execute(args: argparse.Namespace) -> int:
     elif args.study == "cross-corpus":
         kwargs = dict(eval_corpus=args.eval_corpus, eval_seed=args.eval_seed,
                       eval_splits=tuple(s.strip() for s in args.eval_splits.split(",") if s.strip()))
-    result = STUDY_FUNCTIONS[args.study](cfg, args.out, command_line(args), BoardConfig(n_resamples=args.n_resamples),
+    out = args.out if args.out is not None else args.output
+    result = STUDY_FUNCTIONS[args.study](cfg, out, command_line(args), BoardConfig(n_resamples=args.n_resamples),
                                          **kwargs)
     if result.files and is_reporter():  # rank 0 writes the tables; the other ranks print only errors
-        print(f"{len(result.files)} files in {args.out}: {', '.join(p.name for p in result.files)}")
+        print(f"{len(result.files)} files in {out}: {', '.join(p.name for p in result.files)}")
     return exit_status(result.failures)  # 3 when a method or metric failed, after the tables are written

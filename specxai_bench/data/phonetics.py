@@ -4,11 +4,19 @@ Real corpora have no ground-truth tracks, so metrics use Praat's: Burg formants 
 autocorrelation pitch with the settings of shared/reference/phonetics.md. A phone of 30-100 ms
 is short for Praat's windows (a 25 ms formant window is 50 ms of Gaussian; a 75 Hz pitch floor
 needs 40 ms), so measure the whole utterance once and slice per segment (:func:`slice_tracks`).
+
+Tracks are cached by audio content and settings in one cache shared by every output folder
+(:func:`shared_cache_dir`: ``$SPECXAI_CACHE``, else ``$XDG_CACHE_HOME/specxai-bench``, else
+``~/.cache/specxai-bench``), so a corpus is measured once per machine, not once per run folder.
+A speaker whose group is unknown gets the formant ceiling of the group its median F0 points to
+(:func:`group_from_f0`), not one ceiling for every voice.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,7 +26,7 @@ import parselmouth
 from parselmouth.praat import call
 
 from ..errors import ConfigError
-from ..io import atomic_write
+from ..io import atomic_write, atomic_write_bytes
 from .corpora.base import Segment, Tracks, interp_nan
 
 #: Praat's "maximum formant" per speaker group (Praat manual; shared/reference/phonetics.md).
@@ -30,6 +38,29 @@ from .corpora.base import Segment, Tracks, interp_nan
 MAX_FORMANT_HZ: dict[str, float] = {"men": 5000.0, "women": 5500.0, "children": 6500.0, "unknown": 5500.0}
 
 _CACHE_VERSION = "praat-tracks-v2"  # bump when the measurement changes, to invalidate caches
+
+#: Median-F0 bounds (Hz) between men / women / children for a speaker of unknown group: typical F0
+#: is 85-180 Hz for men, 165-255 Hz for women, 200-350 Hz for children (shared/reference/phonetics.md).
+#: 165 Hz is also where the formant method switches to robust (``PraatSettings.robust_from_f0``);
+#: 260 Hz lies above the women's range, so only clearly higher voices get the children's ceiling.
+F0_GROUP_BOUNDS: tuple[float, float] = (165.0, 260.0)
+
+
+def shared_cache_dir() -> Path:
+    """The cache shared by every output folder: ``$SPECXAI_CACHE``, ``$XDG_CACHE_HOME/specxai-bench`` or
+    ``~/.cache/specxai-bench``."""
+    if os.environ.get("SPECXAI_CACHE"):
+        return Path(os.environ["SPECXAI_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "specxai-bench"
+
+
+def group_from_f0(median_hz: float) -> str:
+    """The speaker group whose formant ceiling suits a voice of this median F0 (NaN: ``unknown``)."""
+    low, high = F0_GROUP_BOUNDS
+    if not np.isfinite(median_hz):
+        return "unknown"
+    return "men" if median_hz < low else "women" if median_hz < high else "children"
 
 
 @dataclass(frozen=True)
@@ -77,17 +108,19 @@ def maximum_formant(group: str) -> float:
         raise ConfigError(f"unknown speaker group {group!r}: use one of {list(MAX_FORMANT_HZ)}") from None
 
 
-def measure_tracks(audio: np.ndarray, sample_rate: int, *, group: str = "unknown",
+def measure_tracks(audio: np.ndarray, sample_rate: int, *, group: str = "unknown", ceiling: float | None = None,
                    settings: PraatSettings = PraatSettings(), cache_dir: str | Path | None = None) -> Tracks:
     """Praat F0 and F1-F3 of mono ``audio`` (times in seconds from its start; NaN where undefined).
 
-    With ``cache_dir``, results are stored as .npz files keyed by a hash of the audio bytes,
-    sample rate, group and settings, so re-loading a corpus does not re-run Praat.
+    The formant ceiling is ``ceiling`` Hz if given, else the ``group``'s. With ``cache_dir``,
+    results are stored as .npz files keyed by a hash of the audio bytes, sample rate, ceiling
+    and settings, so re-loading a corpus does not re-run Praat. Tracks with no frame mean Praat
+    could not analyse the audio (too short or silent): callers count them.
     """
     x = np.ascontiguousarray(audio, dtype=np.float32)
     if x.ndim != 1:
         raise ConfigError(f"measure_tracks needs mono audio [samples], got shape {x.shape}")
-    ceiling = maximum_formant(group)
+    ceiling = maximum_formant(group) if ceiling is None else float(ceiling)
     path = None
     if cache_dir is not None:
         key = hashlib.sha256(f"{_CACHE_VERSION}|{sample_rate}|{ceiling}|{settings!r}|".encode() + x.tobytes())
@@ -99,6 +132,34 @@ def measure_tracks(audio: np.ndarray, sample_rate: int, *, group: str = "unknown
     if path is not None:
         _save_atomic(path, tracks)
     return tracks
+
+
+def voiced_f0(audio: np.ndarray, sample_rate: int, *, settings: PraatSettings = PraatSettings(),
+              cache_dir: str | Path | None = None) -> np.ndarray:
+    """Praat's F0 of the voiced frames of ``audio`` (Hz; empty if none), cached like the tracks.
+
+    For the median F0 of a speaker of unknown group, before their formants are measured."""
+    x = np.ascontiguousarray(audio, dtype=np.float32)
+    path = None
+    if cache_dir is not None:
+        key = hashlib.sha256(f"{_CACHE_VERSION}|f0|{sample_rate}|{settings.time_step}|{settings.pitch_floor}|"
+                             f"{settings.pitch_ceiling}|".encode() + x.tobytes())
+        path = Path(cache_dir) / f"f0-{key.hexdigest()[:32]}.json"
+        try:
+            return np.asarray(json.loads(path.read_text()), dtype=np.float64)
+        except (OSError, ValueError):
+            pass
+    pad = int(round(settings.padding * sample_rate))
+    try:
+        sound = parselmouth.Sound(np.pad(x.astype(np.float64), pad), sampling_frequency=sample_rate)
+        f0 = sound.to_pitch(settings.time_step, pitch_floor=settings.pitch_floor,
+                            pitch_ceiling=settings.pitch_ceiling).selected_array["frequency"]
+        voiced = np.asarray(f0[f0 > 0], dtype=np.float64)
+    except parselmouth.PraatError:
+        voiced = np.zeros(0)
+    if path is not None:
+        atomic_write_bytes(path, json.dumps([round(float(v), 3) for v in voiced]).encode())
+    return voiced
 
 
 def measure_segment(segment: Segment, *, settings: PraatSettings = PraatSettings(),

@@ -100,6 +100,15 @@ def _frequency_weights(sample_rate: int, n_fft: int, axis: FrequencyAxis) -> np.
     return overlap_matrix(src_edges, axis.edges()).astype(np.float32)
 
 
+def fitting_fft_size(n_samples: int, n_fft: int) -> int:
+    """``n_fft``, or for a segment shorter than it the largest power of two that fits (at least 16):
+    an FFT longer than the signal only pads it (librosa warns), and rows are resampled by exact bin
+    overlap whatever the bin width."""
+    if n_samples >= n_fft:
+        return n_fft
+    return max(16, 1 << max(0, int(n_samples).bit_length() - 1))
+
+
 def spectrogram_image(segment: Segment, config: SpectrogramConfig) -> tuple[np.ndarray, FrequencyAxis]:
     """Image [H, W] in [0, 1] (dB relative to the image's maximum, clipped at -top_db) and its axis."""
     audio = np.asarray(segment.audio, dtype=np.float32)
@@ -107,10 +116,11 @@ def spectrogram_image(segment: Segment, config: SpectrogramConfig) -> tuple[np.n
         raise DataError(f"segment {segment.id} (utterance {segment.utterance}): audio is empty or not finite: "
                         "re-export the recording or remove it from the corpus")
     axis = config.axis(segment.sample_rate)
+    n_fft = fitting_fft_size(len(audio), config.n_fft)
     with np.errstate(over="ignore", invalid="ignore"):  # out-of-range audio gives a non-finite image: checked later
-        power = np.abs(librosa.stft(audio, n_fft=config.n_fft, hop_length=config.hop_length,
-                                    win_length=config.win_length, center=True)) ** 2
-        fw = _frequency_weights(segment.sample_rate, config.n_fft, axis)
+        power = np.abs(librosa.stft(audio, n_fft=n_fft, hop_length=config.hop_length,
+                                    win_length=min(config.win_length, n_fft), center=True)) ** 2
+        fw = _frequency_weights(segment.sample_rate, n_fft, axis)
         n_frames = power.shape[1]
         tw = overlap_matrix(np.linspace(0.0, 1.0, n_frames + 1),
                             np.linspace(0.0, 1.0, config.image_size + 1)).astype(np.float32)

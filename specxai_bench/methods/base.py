@@ -2,7 +2,10 @@
 
 A method is one small class over :class:`AttributionMethod` that overrides one hook,
 ``_attribute``. The public ``attribute`` validates inputs and outputs: it returns a float tensor
-[B, H, W] on the image grid for the given target classes, finite, never silently NaN.
+[B, H, W] on the image grid for the given target classes, finite, never silently NaN. Methods
+work on any torch CNN: they see the model through :class:`~.adapter.ModelAdapter` (layers by
+name), and the images are whatever the model takes ([B, 1, H, W] for the toolkit's classifier,
+[B, 3, H, W] for a plain torchvision model; maps of several channels are summed).
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..data.spectrogram import FrequencyAxis
 from ..errors import SpecXAIError
-from ..model.classifier import SpectrogramClassifier, layer_by_name
 from ..registry import Registry
+from .adapter import ModelAdapter
 
 
 class AttributionError(SpecXAIError):
@@ -39,14 +43,19 @@ class AttributionMethod:
     layer_name: str = "input"
     axis: FrequencyAxis | None = None  # the images' rows in Hz, for maps placed by frequency (band_prior)
 
-    def __init__(self, model: SpectrogramClassifier) -> None:
+    def __init__(self, model: nn.Module) -> None:
         self.model = model
 
     @property
-    def layer(self) -> torch.nn.Module:
-        return layer_by_name(self.model, self.layer_name)
+    def adapter(self) -> ModelAdapter:
+        """The model seen by name (layers, their outputs, the logits they lead to)."""
+        return ModelAdapter(self.model)
 
-    def with_model(self, model: SpectrogramClassifier) -> "AttributionMethod":
+    @property
+    def layer(self) -> nn.Module:
+        return self.adapter.layer(self.layer_name)
+
+    def with_model(self, model: nn.Module) -> "AttributionMethod":
         """The same method and options on another model (the randomisation sanity check uses it)."""
         clone = copy.copy(self)
         clone.model = model
@@ -72,14 +81,13 @@ class AttributionMethod:
         if not self.uses_layer:
             return (image_size, image_size)
         with torch.no_grad(), capture_output(self.layer) as out:
-            p = next(self.model.parameters())
-            self.model.eval()(torch.zeros(1, 1, image_size, image_size, device=p.device, dtype=p.dtype))
+            self.model.eval()(self.adapter.probe(image_size))
         return tuple(out[0].shape[-2:])  # type: ignore[return-value]
 
     def attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Attributions [B, H, W] for ``images`` [B, 1, H, W] and target classes [B]."""
-        if images.ndim != 4 or images.shape[1] != 1:
-            raise ValueError(f"{self.name}: images must be [B, 1, H, W], got {tuple(images.shape)}")
+        """Attributions [B, H, W] for ``images`` [B, C, H, W] (as the model takes them) and target classes [B]."""
+        if images.ndim != 4:
+            raise ValueError(f"{self.name}: images must be [B, C, H, W], got {tuple(images.shape)}")
         if targets.shape != (images.shape[0],):
             raise ValueError(f"{self.name}: need one target per image, got {tuple(targets.shape)}")
         self.model.eval()
@@ -96,12 +104,12 @@ class AttributionMethod:
 
 
 class LayerAttribution(AttributionMethod):
-    """A method that reads one convolutional layer (``layer``, a dotted module path in the backbone):
+    """A method that reads one convolutional layer (``layer``, a dotted module path in the network):
     its native grid is that layer's, coarser than the image."""
 
     uses_layer = True
 
-    def __init__(self, model: SpectrogramClassifier, *, layer: str = "layer4") -> None:
+    def __init__(self, model: nn.Module, *, layer: str = "layer4") -> None:
         super().__init__(model)
         self.layer_name = layer
         if model is not None:

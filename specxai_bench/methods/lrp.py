@@ -32,6 +32,7 @@ from zennit.rules import Epsilon, ZBox, ZPlus
 from zennit.torchvision import ResNetCanonizer
 from zennit.types import Linear  # convolutions and fully connected layers
 
+from ..errors import ConfigError
 from .base import METHODS, AttributionMethod, capture_output, require_positive
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ class LRPMethod(AttributionMethod):
 
     def __init__(self, model: torch.nn.Module) -> None:
         super().__init__(model)
+        if model is not None and not hasattr(model, "_prepare"):
+            raise ConfigError(f"{self.name} needs the toolkit's classifier (its input normalisation enters the "
+                              "pixel rule): wrap a torchvision model with specxai_bench.wrap(model)")
         self.last_delta: torch.Tensor | None = None  # [B]: sum(relevance) - target logit, last call
 
     def composite(self, low: torch.Tensor, high: torch.Tensor) -> Composite:

@@ -17,50 +17,53 @@ from ..errors import ConfigError
 ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
 
 
-# torchvision ResNet's top-level stages, in forward order (before avgpool and fc)
-STAGES = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")
-
-
-def _stages(layer: str) -> tuple[str, ...]:
-    if layer not in STAGES:
-        raise ConfigError(f"layer {layer!r} is not a top-level ResNet stage; use one of {', '.join(STAGES)}")
-    return STAGES[: STAGES.index(layer) + 1]
+#: How a one-channel image in [0, 1] becomes the three-channel input of the network, per channel
+#: (mean, std): ``toolkit`` for models trained here (0.5 / 0.25: silence -2, the image maximum +2);
+#: ``imagenet`` for torchvision models trained elsewhere on grey images with the usual
+#: ``Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])`` transform.
+INPUT_NORMS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    "toolkit": ((0.5, 0.5, 0.5), (0.25, 0.25, 0.25)),
+    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+}
 
 
 class SpectrogramClassifier(nn.Module):
-    """Normalise a [B, 1, H, W] image, copy it to three channels, run a torchvision ResNet."""
+    """Normalise a [B, 1, H, W] image, copy it to three channels, run a torchvision ResNet.
 
-    def __init__(self, arch: str, num_classes: int) -> None:
+    ``network`` wraps an existing torchvision model (e.g. one fine-tuned elsewhere) instead of a
+    new ``arch``; ``input_norm`` names its input normalisation (:data:`INPUT_NORMS`). Layer names
+    (``layer4``) are those of the network (``layer_root``), as for a plain torchvision ResNet.
+    """
+
+    input_channels = 1  # the toolkit's image: one channel, [0, 1]
+
+    def __init__(self, arch: str, num_classes: int, *, input_norm: str = "toolkit",
+                 network: nn.Module | None = None) -> None:
         super().__init__()
-        if arch not in ARCHS:
+        if network is None and arch not in ARCHS:
             raise ConfigError(f"unknown architecture {arch!r}; known: {', '.join(ARCHS)}")
+        if input_norm not in INPUT_NORMS:
+            raise ConfigError(f"unknown input normalisation {input_norm!r}; known: {', '.join(INPUT_NORMS)}")
         self.arch = arch
-        self.backbone = getattr(torchvision.models, arch)(weights=None, num_classes=num_classes)
+        self.input_norm = input_norm
+        self.backbone = network if network is not None else getattr(torchvision.models, arch)(
+            weights=None, num_classes=num_classes)
+        mean, std = INPUT_NORMS[input_norm]
+        self._mean = torch.tensor(mean).view(1, 3, 1, 1)  # plain attributes: not in the state dict
+        self._std = torch.tensor(std).view(1, 3, 1, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone(self._prepare(x))
 
-    @staticmethod
-    def _prepare(x: torch.Tensor) -> torch.Tensor:
-        return ((x - 0.5) / 0.25).expand(-1, 3, -1, -1)
+    def _prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, 1, H, W] in [0, 1] -> the network's normalised [B, 3, H, W] (per pixel, one-to-one)."""
+        mean, std = self._mean.to(x.device, x.dtype), self._std.to(x.device, x.dtype)
+        return (x.expand(-1, 3, -1, -1) - mean) / std
 
-    def features(self, x: torch.Tensor, layer: str) -> torch.Tensor:
-        """The output of top-level block ``layer`` (e.g. ``layer4``) for images [B, 1, H, W]."""
-        x = self._prepare(x)
-        for name in _stages(layer):
-            x = getattr(self.backbone, name)(x)
-        return x
-
-    def head(self, features: torch.Tensor, layer: str) -> torch.Tensor:
-        """Logits from the output of ``layer``: the rest of the network, pooling and the FC layer.
-
-        ``head(features(x, l), l)`` equals ``forward(x)``; splitting lets a gradient method
-        back-propagate only from the logits to ``layer`` instead of through the whole network.
-        """
-        x = features
-        for name in STAGES[STAGES.index(layer) + 1:]:
-            x = getattr(self.backbone, name)(x)
-        return self.backbone.fc(torch.flatten(self.backbone.avgpool(x), 1))
+    @property
+    def layer_root(self) -> nn.Module:
+        """Where layer names are resolved (the wrapped torchvision network)."""
+        return self.backbone
 
     @property
     def feature_layer(self) -> nn.Module:
@@ -71,11 +74,3 @@ class SpectrogramClassifier(nn.Module):
     def classifier(self) -> nn.Linear:
         return self.backbone.fc
 
-
-def layer_by_name(model: SpectrogramClassifier, name: str) -> nn.Module:
-    """``layer4`` / ``layer3`` … or a dotted path inside the backbone."""
-    try:
-        return model.backbone.get_submodule(name)
-    except AttributeError:
-        names = [n for n, _ in model.backbone.named_children()]
-        raise ConfigError(f"model {model.arch} has no layer {name!r}; top-level layers: {', '.join(names)}") from None

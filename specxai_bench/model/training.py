@@ -38,12 +38,14 @@ class TrainingError(SpecXAIError):
 
 
 def model_config(task: Task, profile: Profile, corpus_fingerprint: str, seed: int,
-                 weights: Path | None = None, train_seed: int | None = None) -> dict[str, Any]:
+                 weights: Path | None = None, train_seed: int | None = None, split: str | None = None
+                 ) -> dict[str, Any]:
     """Everything that changes the trained weights; its hash names the checkpoint.
 
     ``seed`` drew the split; ``train_seed`` (None: ``seed``) the initial weights, data order and
     augmentation. It enters the config only when it differs, so models trained before it existed
-    keep their names."""
+    keep their names. ``split`` names a split scheme other than the default single speaker split
+    (e.g. ``speaker-fold 2/4``)."""
     return {
         "init": "scratch" if weights is None else f"{Path(weights).name}:{weights_digest(Path(weights))}",
         "task": task.name, "classes": list(task.classes), "fmax": task.fmax, "arch": profile.arch,
@@ -51,7 +53,7 @@ def model_config(task: Task, profile: Profile, corpus_fingerprint: str, seed: in
         "lr": profile.lr, "patience": profile.patience, "schedule": profile.max_lr_schedule,
         "corpus": corpus_fingerprint, "seed": seed, "format": 2,
     } | ({} if task.shortcut is None else {"shortcut": task.shortcut.as_dict()}) | (  # the planted bands, when any
-        {} if train_seed in (None, seed) else {"train_seed": train_seed})
+        {} if train_seed in (None, seed) else {"train_seed": train_seed}) | ({} if split is None else {"split": split})
 
 
 def augment(x: torch.Tensor, gen: torch.Generator, max_shift: int) -> torch.Tensor:
@@ -72,7 +74,8 @@ def checkpoint_path(checkpoint_dir: Path, task: Task, profile: Profile, chash: s
 def train_or_load(task: Task, splits: dict[str, TaskData] | Callable[[], dict[str, TaskData]], profile: Profile, *,
                   corpus_fingerprint: str, seed: int, device: str, checkpoint_dir: Path, retrain: bool = False,
                   weights: Path | None = None, progress: bool = True, train: bool = True,
-                  recreate_hint: str = "", train_seed: int | None = None) -> tuple[SpectrogramClassifier, dict[str, Any]]:
+                  recreate_hint: str = "", train_seed: int | None = None, split: str | None = None
+                  ) -> tuple[SpectrogramClassifier, dict[str, Any]]:
     """The task's model: from its cached checkpoint when one exists for this exact config.
 
     ``splits`` may be a callable: the images are then only built when the model must be trained.
@@ -80,7 +83,7 @@ def train_or_load(task: Task, splits: dict[str, TaskData] | Callable[[], dict[st
     make it). Training writes a resume state after every epoch (model, optimizer, schedule, RNG,
     best so far), so a killed run continues from its last completed epoch with the same weights.
     """
-    config = model_config(task, profile, corpus_fingerprint, seed, weights, train_seed)
+    config = model_config(task, profile, corpus_fingerprint, seed, weights, train_seed, split)
     chash = config_hash(config)
     model_seed = seed if train_seed is None else train_seed  # weights, data order, augmentation
     path = checkpoint_path(checkpoint_dir, task, profile, chash)

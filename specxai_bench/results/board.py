@@ -86,14 +86,27 @@ def load_stores(paths: list[str | Path]) -> Sources:
         differ = rows.groupby(key)["value"].nunique(dropna=False).gt(1).sum()
         notes.append(f"{int(dup.sum())} row(s) found in more than one store were counted once (first store "
                      f"given wins); {int(differ)} of them had differing values")
-    rows = rows[~dup].sort_values(key, kind="stable").reset_index(drop=True)
+    rows = pool_folds(rows[~dup], models).sort_values(key, kind="stable").reset_index(drop=True)
     rows["true_class"] = [true_class(t, lab, tg, mode)
                           for t, lab, tg, mode in zip(rows["task"], rows["label"], rows["target"], rows["target_mode"])]
     split = {t: classes_apart(t) for t in rows["task"].unique()}
     rows["part"] = [c if split[t] else "all" for t, c in zip(rows["task"], rows["true_class"])]
     native = pd.concat(grids, ignore_index=True).drop_duplicates(["task", "model", "method", "method_options"])
-    return Sources([str(p) for p in paths], rows, models, manifests, pd.concat(timings, ignore_index=True), notes,
-                   native.reset_index(drop=True))
+    return Sources([str(p) for p in paths], rows, models, manifests,
+                   pool_folds(pd.concat(timings, ignore_index=True), models), notes,
+                   pool_folds(native, models).drop_duplicates(["task", "model", "method", "method_options"])
+                   .reset_index(drop=True))
+
+
+def pool_folds(frame: pd.DataFrame, models: dict[tuple[str, str], dict[str, Any]]) -> pd.DataFrame:
+    """Rows of a speaker-cross-validated run's fold models under the run's pooled id (each fold's model
+    record names it, ``cv``), so a board cell has every speaker behind it; ``fold`` keeps each row's fold."""
+    cv = {key: meta["cv"] for key, meta in models.items() if isinstance(meta.get("cv"), dict)}
+    if not cv or frame.empty:
+        return frame
+    keys = list(zip(frame["task"], frame["model"]))
+    return frame.assign(fold=[cv[k]["fold"] if k in cv else None for k in keys],
+                        model=[cv[k]["id"] if k in cv else k[1] for k in keys])
 
 
 def true_class(task: str, label: str, target: int | None = None, target_mode: str | None = None) -> str:

@@ -73,13 +73,15 @@ def predictions(task: Task, model: Any, data: Any, device: str, batch_size: int,
 
 
 def run_predictions(exp: Experiment, summary: RunSummary, group_of: dict[str, str]) -> pd.DataFrame:
-    """Every sample of the run's test splits with the run's models' predictions."""
+    """Every sample of the run's test splits with the run's models' predictions (every fold's, for a
+    cross-validated run: each sample predicted by the model that did not train on its speaker)."""
     frames = []
     for o in summary.outcomes:
         task = get_task(o.task)
-        model, meta = exp.model(task, train=False)
-        data = exp.data(task, ("test",))["test"]
-        frames.append(predictions(task, model, data, exp.device, 32, group_of).assign(model=meta["config_hash"]))
+        for fold in range(exp.split_plan.folds):
+            model, _ = exp.model(task, train=False, fold=fold)
+            data = exp.data(task, ("test",), fold)["test"]
+            frames.append(predictions(task, model, data, exp.device, 32, group_of).assign(model=o.model))
     return pd.concat(frames, ignore_index=True)
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..data.corpora.loading import corpus_rate
 from ..data.splits import SPLITS
 from ..data.tasks import get_task
 from ..errors import ConfigError
@@ -55,6 +57,18 @@ def cross_corpus_study(base: RunConfig, out: Path, command: str, board: BoardCon
         raise ConfigError("the evaluation corpus is the training corpus (same --corpus spec and seed); give "
                           "another --eval-corpus, or --eval-seed for another synthetic corpus")
     exp_b = exp_a.with_corpus(eval_corpus, seed_b)
+    rate_a, rate_b = corpus_rate(exp_a.corpus), corpus_rate(exp_b.corpus)
+    rate_note = ""
+    if rate_a != rate_b:  # never upsample: both corpora at the lower rate, the same full band
+        low = min(rate_a, rate_b)
+        rate_note = (f" The corpora's sample rates differ ({base.corpus}: {rate_a} Hz, {eval_corpus}: {rate_b} Hz): "
+                     f"both are resampled down to {low} Hz (full band 0-{low / 2:g} Hz).")
+        base = replace(base, sample_rate=low)
+        exp_a = Experiment.create(base)
+        exp_b = exp_a.with_corpus(eval_corpus, seed_b)
+    if exp_a.split_plan.folds > 1:
+        raise ConfigError(f"study cross-corpus evaluates one model per task on the other corpus; the training corpus "
+                          f"would be cross-validated ({exp_a.split_plan.reason}): pass --folds 1")
     for t in exp_b.plan.tasks:  # the second corpus must be readable before any training starts
         exp_b.selection(t)
     summary, _ = run_grid(base)  # one process: it makes the table
@@ -117,7 +131,7 @@ def cross_corpus_study(base: RunConfig, out: Path, command: str, board: BoardCon
                            "other − trained-on"], lines), ""]
     intro = [f"Models trained on {base.corpus} (seed {base.seed}) and evaluated, without retraining, on "
              f"{eval_corpus} (seed {seed_b}, {'+'.join(eval_splits)} split(s) of its speaker split). "
-             f"The other corpus's rows are in {store_b_path}. † baseline.", "", model_note(summary)]
+             f"The other corpus's rows are in {store_b_path}. † baseline.{rate_note}", "", model_note(summary)]
     merged = load_stores([summary.store_path, store_b_path])
     foot = footer_lines(summary, merged, command, board, [f"other corpus rows: {store_b_path} (run {run_b})"])
     files = atomic_write_files({out / "study-cross-corpus.md": page("Study: cross-corpus evaluation", intro, body, foot),

@@ -145,7 +145,7 @@ def test_weights_that_do_not_fit(tmp_path, capsys):
     bad = tmp_path / "resnet34.pth"
     torch.save(torchvision.models.resnet34().state_dict(), bad)
     rc, err = _run(capsys, tmp_path / "out", "--weights", str(bad))
-    assert rc == 2 and "does not fit resnet18" in err and str(bad) in err
+    assert rc == 2 and "holds a resnet34 state dict; the run's architecture is resnet18" in err and str(bad) in err
 
 
 def test_unwritable_output(tmp_path, capsys):
@@ -161,13 +161,17 @@ def test_a_good_aligned_corpus_runs_end_to_end_with_praat_tracks(exported, tmp_p
     corpus = _copy(exported, tmp_path / "corpus")
     out = tmp_path / "out"
     rc = main(["run", "--profile", "smoke", "--output", str(out), "--no-progress", "--corpus", f"aligned:{corpus}",
-               "--methods", "cam"])
+               "--methods", "cam", "--folds", "1"])
     captured = capsys.readouterr()
     assert rc == 0, captured.err[-2000:]
     assert "### vowel5-4k" in captured.out and "segments from" in captured.err  # the load report
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["corpus"]["spec"] == f"aligned:{corpus}" and manifest["corpus"]["segments"] > 100
-    assert list((out / "cache" / "praat").iterdir())  # tracks measured with Praat, cached
+    import os
+    from pathlib import Path
+
+    shared = Path(os.environ["SPECXAI_CACHE"]) / "praat"  # tracks measured with Praat, in the shared cache
+    assert list(shared.glob("*.npz")) and not (out / "cache" / "praat").exists()
 
 
 class _FullDisk:

@@ -6,6 +6,7 @@ from specxai_bench.data.corpora.aligned import (
     SKIP_IGNORED,
     SKIP_NO_ALIGNMENT,
     SKIP_NOT_SELECTED,
+    SKIP_REDUCED,
     SKIP_SHORT,
     SKIP_UNKNOWN,
     LoadReport,
@@ -27,25 +28,28 @@ def _flat(audio, tmp_path, name="mycorpus", sr=22050, phones=(("aa", 0.05, 0.2),
 
 def test_timit_tree_speakers_groups_labels_and_report(timit_tree):
     corpus, report = load_aligned_folder(timit_tree, measure_tracks=False)
-    assert [s.id for s in corpus.segments] == ["DR1/FCJF0/SA1/1_ih", "DR1/FCJF0/SA1/3_aa",
-                                               "DR1/MDAB0/SX1/1_s", "DR1/MDAB0/SX1/2_uw"]
-    assert [(s.speaker, s.group) for s in corpus.segments] == [("FCJF0", "women")] * 2 + [("MDAB0", "men")] * 2
+    assert [s.id for s in corpus.segments] == ["DR1/FCJF0/SA1/3_aa", "DR1/MDAB0/SX1/1_s", "DR1/MDAB0/SX1/2_uw"]
+    assert [(s.speaker, s.group) for s in corpus.segments] == [("FCJF0", "women")] + [("MDAB0", "men")] * 2
     assert {s.utterance for s in corpus.segments} == {"DR1/FCJF0/SA1", "DR1/MDAB0/SX1"}
-    assert corpus.name == "TIMIT" and all(s.sample_rate == 22050 for s in corpus.segments)
-    aa = corpus.segments[1]
-    assert aa.start == pytest.approx(0.25, abs=1 / 22050) and aa.duration == pytest.approx(0.15, abs=1 / 22050)
-    assert isinstance(report, LoadReport) and (report.utterances, report.segments) == (2, 4)
-    assert report.skipped == {SKIP_IGNORED: 4, SKIP_SHORT: 1}  # h# x3, pcl; the 10 ms iy
-    assert report.warnings == {"resampled 16000 -> 22050 Hz": 2}
-    assert report.labels.mapped == {"ix->ih": 1, "ux->uw": 1}
+    assert corpus.name == "TIMIT" and all(s.sample_rate == 16000 for s in corpus.segments)  # never upsampled
+    aa = corpus.segments[0]
+    assert aa.start == pytest.approx(0.25, abs=1 / 16000) and aa.duration == pytest.approx(0.15, abs=1 / 16000)
+    assert isinstance(report, LoadReport) and (report.utterances, report.segments) == (2, 3)
+    assert report.skipped == {SKIP_IGNORED: 4, SKIP_SHORT: 1, SKIP_REDUCED: 1}  # h# x3, pcl; the 10 ms iy; ix
+    assert report.warnings == {} and report.sample_rate == 16000
+    assert report.labels.mapped == {"ux->uw": 1} and report.labels.reduced == {"ix": 1}
+    assert report.speakers == {"FCJF0": "women", "MDAB0": "men"}
     text = report.summary()
-    assert "4 segments from 2 utterances" in text and "shorter than min_duration" in text and "ix->ih" in text
+    assert "3 segments from 2 utterances, 2 speakers (men 1, women 1), 16000 Hz (full band 0-8000 Hz)" in text
+    assert "shorter than min_duration" in text and "ux->uw x1" in text and "reduced vowels kept apart" in text
+    folded, report = load_aligned_folder(timit_tree, measure_tracks=False, folding="timit")
+    assert [s.id for s in folded.segments][:1] == ["DR1/FCJF0/SA1/1_ih"] and report.labels.mapped["ix->ih"] == 1
 
 
 def test_segment_audio_is_the_interval_samples(timit_tree):
     corpus, _ = load_aligned_folder(timit_tree, sample_rate=16000, measure_tracks=False)
     audio, _ = sf.read(timit_tree / "DR1/FCJF0/SA1.WAV", dtype="float32")
-    aa = corpus.segments[1]
+    aa = corpus.segments[0]
     np.testing.assert_array_equal(aa.audio, audio[4000:6400])
     assert aa.audio.dtype == np.float32
 
@@ -68,7 +72,7 @@ def test_speakers_csv_gives_groups(audio, tmp_path):
     audio.write_text(root / "speakers.csv", "speaker,group\nspk1,children\n")
     corpus, _ = load_aligned_folder(root, measure_tracks=False)
     assert {(s.speaker, s.group) for s in corpus.segments} == {("spk1", "children")}
-    audio.write_text(root / "speakers.csv", "speaker,group\nspk1,kids\n")
+    audio.write_text(root / "speakers.csv", "speaker,group\nspk1,teens\n")
     with pytest.raises(DataError, match=r"speakers.csv, line 2"):
         load_aligned_folder(root, measure_tracks=False)
 
@@ -162,14 +166,14 @@ def test_timit_style_nist_and_riff_copies_are_one_utterance(timit_tree):
     audio, sr = sf.read(timit_tree / "DR1/MDAB0/SX1.WAV", dtype="float32")
     sf.write(timit_tree / "DR1/MDAB0/SX1.WAV.wav", audio, sr)
     corpus, report = load_aligned_folder(timit_tree, measure_tracks=False)
-    assert report.utterances == 2 and len(corpus) == 4
+    assert report.utterances == 2 and len(corpus) == 3
     assert report.skipped["duplicate audio of one utterance (file)"] == 1
 
 
 def test_praat_tracks_are_measured_per_utterance_and_cached(timit_tree, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     corpus, _ = load_aligned_folder(timit_tree, cache_dir=cache)
-    aa = corpus.segments[1]
+    aa = corpus.segments[0]
     assert aa.tracks.source == "praat" and len(aa.tracks.times) >= 20
     assert aa.tracks.times.min() >= 0 and aa.tracks.times.max() <= aa.duration + 1e-9
     assert np.nanmedian(aa.tracks.f0) == pytest.approx(210, rel=0.03)  # the women's fixture F0
@@ -180,4 +184,4 @@ def test_praat_tracks_are_measured_per_utterance_and_cached(timit_tree, tmp_path
 
     monkeypatch.setattr(phonetics, "_measure", lambda *a, **k: pytest.fail("cache not used"))
     again, _ = load_aligned_folder(timit_tree, cache_dir=cache)
-    np.testing.assert_array_equal(again.segments[1].tracks.formants, aa.tracks.formants)
+    np.testing.assert_array_equal(again.segments[0].tracks.formants, aa.tracks.formants)

@@ -1,18 +1,18 @@
 """Aligned corpora on disk: a folder of wav files, each with a .PHN or .TextGrid of the same stem.
 
 Handles TIMIT (``DR1/FCJF0/SA1.WAV``, NIST SPHERE or RIFF, beside ``SA1.PHN``: speaker = folder,
-group from its M/F first letter), MFA output (``.TextGrid`` with a ``phones`` tier), and corpora
-written by :mod:`.export` (speaker folders plus ``speakers.csv``). Skippable problems (unknown
-label, too short, digital silence) are counted in a :class:`LoadReport`; problems that mean the
-data is broken (unreadable audio, a sample rate below 4 kHz, bad alignments) raise DataError
-naming the file.
+group from its M/F first letter), MFA output (``.TextGrid`` with a ``phones`` tier, stress digits),
+LibriTTS-style ``speaker/chapter/utt`` nesting (``speaker_from="grandparent"``) and corpora
+written by :mod:`.export` (speaker folders plus ``speakers.csv``); who spoke what is
+:mod:`.speakers`' job. Audio keeps its own rate (never upsampled: a full band is the corpus's own
+Nyquist). Skippable problems (unknown label, too short, a reduced vowel, digital silence) are
+counted in a :class:`LoadReport`; problems that mean the data is broken (unreadable audio, a
+sample rate below 4 kHz, bad alignments) raise DataError naming the file.
 """
 
 from __future__ import annotations
 
-import csv
-import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -22,58 +22,83 @@ import numpy as np
 import soundfile as sf
 
 from ...errors import ConfigError, DataError
-from ..phonetics import PraatSettings, empty_tracks, measure_tracks, slice_tracks
+from ...runtime.progress import progress_bar
+from ..phonetics import (
+    PraatSettings,
+    empty_tracks,
+    group_from_f0,
+    maximum_formant,
+    measure_tracks,
+    shared_cache_dir,
+    slice_tracks,
+    voiced_f0,
+)
 from .base import Corpus, Segment
 from .intervals import Interval
 from .labels import (
     IGNORED_CODE,
-    KEPT,
-    MAPPED,
-    UNKNOWN,
+    OUTCOMES,
+    REDUCED_CODE,
     LabelCounts,
+    check_folding,
     check_label_set,
     normalise_label,
     outcome_key,
 )
 from .phn import read_phn
+from .speakers import (
+    GROUPS,
+    SPEAKERS_FILE,
+    check_speaker_from,
+    read_speaker_table,
+    speaker_notes,
+    speaker_of,
+    timit_group,
+)
 from .textgrid import read_phones
 
-GROUPS = ("men", "women", "children", "unknown")
 AUDIO_SUFFIX = ".wav"
 ALIGNMENT_SUFFIXES = (".phn", ".textgrid")  # preference order when both exist
-SPEAKERS_FILE = "speakers.csv"
 
 # Reasons a segment (or a file) is skipped, as counted in LoadReport.skipped.
 SKIP_IGNORED = "ignored label (closure, pause, silence)"
 SKIP_UNKNOWN = "unknown label (not ARPAbet)"
+SKIP_REDUCED = "reduced vowel (kept apart: no task uses it)"
 SKIP_NOT_SELECTED = "label not selected"
 SKIP_SHORT = "shorter than min_duration"
 SKIP_NO_ALIGNMENT = "audio file without alignment (file)"
 SKIP_DUPLICATE_AUDIO = "duplicate audio of one utterance (file)"
+SKIP_NOT_IN_CSV = "audio file not listed in speakers.csv (file)"
 SKIP_SILENT = "digital silence (no sample differs by more than one 16-bit step)"
 WARN_CANCEL = "channels cancel when mixed down to mono (one is the other inverted?): silent segments skipped"
 
 MIN_SAMPLE_RATE = 4000  # Hz: below this a file's header is wrong (no speech corpus is sampled that low)
 SILENCE_RANGE = 2.0 / 32768  # peak-to-peak range at or below which a stretch of audio is digital silence
 
-_TIMIT_SPEAKER = re.compile(r"^([MF])[A-Z]{3}[0-9]$", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class LoadOptions:
-    """What every aligned-corpus loader does to each utterance (validated on construction)."""
+    """What every aligned-corpus loader does to each utterance (validated on construction).
 
-    sample_rate: int = 22050
+    ``sample_rate`` is the highest rate kept (audio above it is resampled down; None: the corpus's
+    own); audio is never upsampled, and a corpus of mixed rates is resampled down to its lowest.
+    ``cache_dir`` holds Praat's tracks (None: the shared cache, :func:`..phonetics.shared_cache_dir`).
+    """
+
+    sample_rate: int | None = None
     min_duration: float = 0.03
     labels: frozenset[str] | None = None  # keep only these CMU phones; None keeps all
+    folding: str = "none"  # labels.FOLDINGS: "timit" folds reduced vowels into full ones
     measure_tracks: bool = True
     cache_dir: Path | None = None
     praat: PraatSettings = PraatSettings()
+    progress: bool = False
     phn_rate: int | None = None  # the sample rate .PHN offsets count (None: the wav's own rate, as in TIMIT)
 
     def __post_init__(self) -> None:
-        if isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int) or self.sample_rate < 1000:
-            raise ConfigError(f"sample_rate must be an integer >= 1000 Hz, got {self.sample_rate!r}")
+        rate = self.sample_rate
+        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int) or rate < 1000):
+            raise ConfigError(f"sample_rate must be an integer >= 1000 Hz (or None: the corpus's own), got {rate!r}")
         if self.phn_rate is not None and (isinstance(self.phn_rate, bool) or not isinstance(self.phn_rate, int)
                                           or self.phn_rate < MIN_SAMPLE_RATE):
             raise ConfigError(f"--phn-rate must be a sample rate in Hz (an integer >= {MIN_SAMPLE_RATE}), "
@@ -81,13 +106,14 @@ class LoadOptions:
         if not (isinstance(self.min_duration, (int, float)) and self.min_duration >= 0):
             raise ConfigError(f"min_duration must be seconds >= 0, got {self.min_duration!r}")
         object.__setattr__(self, "labels", check_label_set(self.labels))
-        if self.cache_dir is not None:
-            object.__setattr__(self, "cache_dir", Path(self.cache_dir))
+        check_folding(self.folding)
+        cache = shared_cache_dir() / "praat" if self.cache_dir is None else Path(self.cache_dir)
+        object.__setattr__(self, "cache_dir", cache)
 
 
 @dataclass(frozen=True)
 class LoadReport:
-    """What a load kept, skipped (with why) and warned about; ``summary()`` prints it."""
+    """What a load kept, skipped (with why), warned about and decided; ``summary()`` prints it."""
 
     source: str
     utterances: int
@@ -95,27 +121,41 @@ class LoadReport:
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> segments (or files)
     warnings: dict[str, int] = field(default_factory=dict)  # warning -> files
     labels: LabelCounts = field(default_factory=LabelCounts)
+    sample_rate: int = 0  # the rate every segment has
+    speakers: dict[str, str] = field(default_factory=dict)  # speaker -> group
+    notes: tuple[str, ...] = ()  # decisions worth reading: ceilings from F0, speakers.csv entries unmatched
+    praat_failures: int = 0  # utterances Praat could not analyse (their segments have no tracks)
 
     def summary(self) -> str:
-        lines = [f"{self.source}: {self.segments} segments from {self.utterances} utterances"]
+        groups = Counter(self.speakers.values())
+        lines = [f"{self.source}: {self.segments} segments from {self.utterances} utterances, "
+                 f"{len(self.speakers)} speakers ({', '.join(f'{g} {n}' for g, n in sorted(groups.items()))}), "
+                 f"{self.sample_rate} Hz (full band 0-{self.sample_rate / 2:g} Hz)"]
         lines += [f"  skipped {n}: {reason}" for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1])]
         lines += [f"  warning ({n} files): {w}" for w, n in sorted(self.warnings.items(), key=lambda kv: -kv[1])]
+        if self.praat_failures:
+            lines.append(f"  warning: Praat could not analyse {self.praat_failures} utterance(s) (too short or "
+                         "silent): their segments have no tracks, and tracks-based metrics give NaN on them")
+        lines += ["  " + note for note in self.notes]
         if text := self.labels.summary():
             lines += ["  " + line for line in text.splitlines()]
         return "\n".join(lines)
 
 
 def load_aligned_folder(
-    path: str | Path, *, sample_rate: int = 22050, min_duration: float = 0.03,
-    labels: Iterable[str] | None = None, measure_tracks: bool = True, cache_dir: str | Path | None = None,
-    group: str = "unknown", phn_rate: int | None = None,
+    path: str | Path, *, sample_rate: int | None = None, min_duration: float = 0.03,
+    labels: Iterable[str] | None = None, folding: str = "none", measure_tracks: bool = True,
+    cache_dir: str | Path | None = None, group: str = "unknown", speaker_from: str | int = "parent",
+    progress: bool = False, phn_rate: int | None = None,
 ) -> tuple[Corpus, LoadReport]:
-    """Every phone of every aligned utterance under ``path``, resampled to ``sample_rate``.
+    """Every phone of every aligned utterance under ``path``, at the corpus's own rate (or lower).
 
-    Speaker = the wav's folder when the corpus has speaker folders, else the corpus folder's
-    name. Group = ``speakers.csv`` (speaker,group) when present, else TIMIT's M/F speaker
-    prefix, else ``group``. ``labels`` keeps only those CMU phones; ``measure_tracks`` runs
-    Praat per utterance (cached in ``cache_dir``; without it tracks are empty, i.e. all NaN);
+    Speaker: ``speaker_from`` (:mod:`.speakers`: ``parent`` folder by default, ``grandparent``
+    for speaker/chapter/utt, a depth, or ``csv``). Group = ``speakers.csv`` (a group, gender or
+    sex column) when it names the speaker, else TIMIT's M/F speaker prefix, else ``group``.
+    ``labels`` keeps only those CMU phones; ``folding`` (``none`` | ``timit``) decides whether
+    reduced vowels are folded into full ones; ``measure_tracks`` runs Praat per utterance (cached
+    in ``cache_dir``, the shared cache by default; without it tracks are empty, i.e. all NaN);
     segments shorter than ``min_duration`` s are dropped; ``phn_rate`` is the rate .PHN sample offsets
     count when it is not the wav's own (a .PHN made for 16 kHz beside a 22.05 kHz wav). Segment ids are
     ``<relative path stem>/<index>_<label>``, index = the interval's position in its alignment
@@ -123,83 +163,76 @@ def load_aligned_folder(
     """
     if group not in GROUPS:
         raise ConfigError(f"group must be one of {GROUPS}, got {group!r}")
+    how = check_speaker_from(speaker_from)
     loader = UtteranceLoader(LoadOptions(sample_rate=sample_rate, min_duration=min_duration, labels=labels,
-                                         measure_tracks=measure_tracks, cache_dir=cache_dir, phn_rate=phn_rate))
+                                         folding=folding, measure_tracks=measure_tracks, cache_dir=cache_dir,
+                                         progress=progress, phn_rate=phn_rate))
     root = Path(path)
     if not root.is_dir():
         raise DataError(f"{root}: not a folder: give the folder that holds the corpus's wav and alignment files")
-    speaker_groups = read_speakers(root / SPEAKERS_FILE)
-    for key, (audio, alignment) in _pair_files(root, loader).items():
-        speaker = key.parent.name if key.parent != PurePosixPath(".") else root.name
-        grp = speaker_groups.get(speaker) or _timit_group(speaker) or group
+    table = read_speaker_table(root / SPEAKERS_FILE, by_file=how == "csv")
+    pairs = _pair_files(root, loader)
+    for key, (audio, alignment) in pairs.items():
+        speaker = speaker_of(key, root, how, table)
+        if speaker is None:
+            loader.skip(SKIP_NOT_IN_CSV)
+            continue
+        grp = table.groups.get(speaker) or timit_group(speaker) or group
         loader.load(audio, alignment, utterance=str(key), speaker=speaker, group=grp)
+    loader.notes += speaker_notes(root, how, table, loader.speaker_groups, list(pairs))
     return loader.finish(name=root.name, source=str(root))
 
 
+@dataclass
+class _Utterance:
+    """One utterance read, waiting for the corpus's common rate and Praat."""
+
+    utterance: str
+    speaker: str
+    group: str
+    audio: np.ndarray
+    sample_rate: int
+    kept: list[tuple[int, str, float, float]]  # (index, phone, start s, end s)
+
+
 class UtteranceLoader:
-    """Shared machinery of the aligned loaders: reads utterances, counts skips, builds the corpus."""
+    """Shared machinery of the aligned loaders: reads utterances, counts skips, builds the corpus.
+
+    ``load`` reads one utterance; ``finish`` brings every utterance to the corpus's lowest rate
+    (never up), measures Praat's tracks (a speaker of unknown group with the ceiling of their
+    median F0) and builds the corpus and its report.
+    """
 
     def __init__(self, options: LoadOptions) -> None:
         self.options = options
-        self.segments: list[Segment] = []
+        self.pending: list[_Utterance] = []
         self.utterances = 0
         self.skipped: Counter[str] = Counter()
         self.warnings: Counter[str] = Counter()
-        self.labels: dict[str, Counter[str]] = {k: Counter() for k in (KEPT, MAPPED, IGNORED_CODE, UNKNOWN)}
+        self.notes: list[str] = []
+        self.speaker_groups: dict[str, str] = {}
+        self.labels: dict[str, Counter[str]] = {k: Counter() for k in OUTCOMES}
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] += n
 
     def load(self, audio_path: Path, alignment_path: Path, *, utterance: str, speaker: str, group: str) -> None:
-        """Add the segments of one utterance (its wav and alignment)."""
-        opts = self.options
+        """Read one utterance (its wav and alignment); its segments are made by :meth:`finish`."""
         data, native_sr = read_channels(audio_path)
         audio, channels = mix_down(data), data.shape[1]
         if channels > 1:
             self.warnings[f"{channels}-channel audio mixed down to mono"] += 1
             if is_silent(audio) and not all(is_silent(data[:, c]) for c in range(channels)):
                 self.warnings[WARN_CANCEL] += 1
-        native = audio
         if alignment_path.suffix.lower() == ".phn":
             intervals = self._read_phn(alignment_path, native_sr, len(audio))
         else:
             intervals = read_phones(alignment_path, duration=len(audio) / native_sr)
-        if native_sr != opts.sample_rate:
-            audio = librosa.resample(audio, orig_sr=native_sr, target_sr=opts.sample_rate)
-            self.warnings[f"resampled {native_sr} -> {opts.sample_rate} Hz"] += 1
         self.utterances += 1
-        kept = [k for k in self._select(intervals, len(audio)) if not self._silent(native, native_sr, k)]
-        if not kept:
-            return
-        sr = opts.sample_rate
-        full = (measure_tracks(audio, sr, group=group, settings=opts.praat, cache_dir=opts.cache_dir)
-                if opts.measure_tracks else None)
-        for index, phone, s0, s1 in kept:
-            tracks = slice_tracks(full, s0 / sr, s1 / sr) if full is not None else empty_tracks()
-            self.segments.append(Segment(
-                id=f"{utterance}/{index}_{phone}", label=phone, audio=audio[s0:s1].copy(), sample_rate=sr,
-                speaker=speaker, group=group, utterance=utterance, tracks=tracks, start=s0 / sr,
-            ))
-
-    def _select(self, intervals: list[Interval], n_samples: int) -> list[tuple[int, str, int, int]]:
-        """(index, phone, first sample, end sample) of the intervals worth keeping; counts the rest."""
-        opts, sr = self.options, self.options.sample_rate
-        kept = []
-        for index, iv in enumerate(intervals):
-            phone, outcome = normalise_label(iv.label)
-            self.labels[outcome][outcome_key(iv.label, phone, outcome)] += 1
-            if phone is None:
-                self.skip(SKIP_IGNORED if outcome == IGNORED_CODE else SKIP_UNKNOWN)
-                continue
-            if opts.labels is not None and phone not in opts.labels:
-                self.skip(SKIP_NOT_SELECTED)
-                continue
-            s0, s1 = round(iv.start * sr), min(round(iv.end * sr), n_samples)
-            if (s1 - s0) / sr < opts.min_duration or s1 <= s0:
-                self.skip(SKIP_SHORT)
-                continue
-            kept.append((index, phone, s0, s1))
-        return kept
+        self.speaker_groups.setdefault(speaker, group)
+        kept = [k for k in self._select(intervals, len(audio) / native_sr) if not self._silent(audio, native_sr, k)]
+        if kept:
+            self.pending.append(_Utterance(utterance, speaker, group, audio, native_sr, kept))
 
     def _read_phn(self, path: Path, native_sr: int, n_native: int) -> list[Interval]:
         """A .PHN's intervals in seconds: offsets count ``phn_rate`` samples (default: the wav's rate).
@@ -219,35 +252,112 @@ class UtteranceLoader:
             self.warnings[warning] += 1
         return intervals
 
-    def _silent(self, native: np.ndarray, native_sr: int, kept: tuple[int, str, int, int]) -> bool:
+    def _silent(self, audio: np.ndarray, native_sr: int, kept: tuple[int, str, float, float]) -> bool:
         """Skip (and count) a segment that is digital silence in the file's own samples: its image
         would be constant (an all-zero segment came out as the loudest possible image)."""
-        _, _, s0, s1 = kept
-        scale = native_sr / self.options.sample_rate
-        if is_silent(native[int(s0 * scale):max(int(np.ceil(s1 * scale)), int(s0 * scale) + 1)]):
+        _, _, t0, t1 = kept
+        s0 = int(t0 * native_sr)
+        if is_silent(audio[s0:max(int(np.ceil(t1 * native_sr)), s0 + 1)]):
             self.skip(SKIP_SILENT)
             return True
         return False
 
-    def report(self, source: str) -> LoadReport:
-        return LoadReport(
-            source=source, utterances=self.utterances, segments=len(self.segments),
-            skipped=dict(self.skipped), warnings=dict(self.warnings),
-            labels=LabelCounts(**{k: dict(v) for k, v in self.labels.items()}),
-        )
+    def _select(self, intervals: list[Interval], duration: float) -> list[tuple[int, str, float, float]]:
+        """(index, phone, start, end) of the intervals worth keeping; counts the rest."""
+        opts = self.options
+        kept = []
+        for index, iv in enumerate(intervals):
+            phone, outcome = normalise_label(iv.label, opts.folding)
+            self.labels[outcome][outcome_key(iv.label, phone, outcome)] += 1
+            if phone is None:
+                self.skip(SKIP_IGNORED if outcome == IGNORED_CODE else SKIP_UNKNOWN)
+                continue
+            if outcome == REDUCED_CODE:
+                self.skip(SKIP_REDUCED)
+                continue
+            if opts.labels is not None and phone not in opts.labels:
+                self.skip(SKIP_NOT_SELECTED)
+                continue
+            end = min(iv.end, duration)
+            if end - iv.start < opts.min_duration or end <= iv.start:
+                self.skip(SKIP_SHORT)
+                continue
+            kept.append((index, phone, iv.start, end))
+        return kept
+
+    def target_rate(self) -> int:
+        """The corpus's lowest rate, capped by ``options.sample_rate``: what every segment gets."""
+        rates = {u.sample_rate for u in self.pending}
+        rate = min(rates) if rates else (self.options.sample_rate or 0)
+        if self.options.sample_rate is not None:
+            rate = min(rate, self.options.sample_rate)
+        if len(rates) > 1:
+            self.notes.append(f"note: the corpus mixes sample rates ({', '.join(map(str, sorted(rates)))} Hz): every "
+                              f"utterance is resampled down to the lowest, {rate} Hz (never up)")
+        return rate
 
     def finish(self, *, name: str, source: str, description: str = "") -> tuple[Corpus, LoadReport]:
         """The corpus and its report; DataError when nothing usable was found."""
-        report = self.report(source)
-        if not self.segments:
+        rate = self.target_rate()
+        for u in self.pending:
+            if u.sample_rate != rate:
+                u.audio = librosa.resample(u.audio, orig_sr=u.sample_rate, target_sr=rate)
+                self.warnings[f"resampled {u.sample_rate} -> {rate} Hz (down only)"] += 1
+        ceilings = self._ceilings(rate) if self.options.measure_tracks else {}
+        segments, failures = [], 0
+        for u in progress_bar(self.pending, desc="Praat tracks" if self.options.measure_tracks else "segments",
+                              unit="utt", enabled=self.options.progress and self.options.measure_tracks):
+            full = None
+            if self.options.measure_tracks:
+                full = measure_tracks(u.audio, rate, ceiling=ceilings[u.speaker], settings=self.options.praat,
+                                      cache_dir=self.options.cache_dir)
+                failures += int(len(full.times) == 0)
+            for index, phone, t0, t1 in u.kept:
+                s0, s1 = round(t0 * rate), min(round(t1 * rate), len(u.audio))
+                if s1 <= s0:
+                    self.skip(SKIP_SHORT)
+                    continue
+                tracks = slice_tracks(full, s0 / rate, s1 / rate) if full is not None else empty_tracks()
+                segments.append(Segment(
+                    id=f"{u.utterance}/{index}_{phone}", label=phone, audio=u.audio[s0:s1].copy(), sample_rate=rate,
+                    speaker=u.speaker, group=u.group, utterance=u.utterance, tracks=tracks, start=s0 / rate))
+        self.pending = []
+        report = LoadReport(
+            source=source, utterances=self.utterances, segments=len(segments), skipped=dict(self.skipped),
+            warnings=dict(self.warnings), labels=LabelCounts(**{k: dict(v) for k, v in self.labels.items()}),
+            sample_rate=rate, speakers=dict(sorted(self.speaker_groups.items())), notes=tuple(self.notes),
+            praat_failures=failures)
+        if not segments:
             hint = ""
             if report.labels.unknown and not report.labels.kept and not report.labels.mapped:
                 hint = (" Every phone label is unknown: were the alignments made with an IPA phone set "
                         "(e.g. MFA's english_mfa)? Realign with an ARPAbet model such as english_us_arpa.")
             raise DataError(f"{source}: no usable segment.{hint}\n{report.summary()}")
-        speakers = len({s.speaker for s in self.segments})
+        speakers = len({s.speaker for s in segments})
         desc = description or f"aligned corpus {source}: {report.utterances} utterances, {speakers} speakers"
-        return Corpus(name=name, segments=tuple(self.segments), description=desc), report
+        return Corpus(name=name, segments=tuple(segments), description=desc), report
+
+    def _ceilings(self, rate: int) -> dict[str, float]:
+        """Speaker -> Praat's formant ceiling: their group's, or for an unknown group that of the group
+        their median F0 points to (noted in the report)."""
+        utterances: dict[str, list[_Utterance]] = defaultdict(list)
+        for u in self.pending:
+            utterances[u.speaker].append(u)
+        out, decided = {}, []
+        for speaker, utts in sorted(utterances.items()):
+            group = utts[0].group
+            if group == "unknown":
+                f0 = np.concatenate([voiced_f0(u.audio, rate, settings=self.options.praat,
+                                               cache_dir=self.options.cache_dir) for u in utts])
+                median = float(np.median(f0)) if f0.size else float("nan")
+                group = group_from_f0(median)
+                decided.append(f"{speaker} {median:.0f} Hz -> {maximum_formant(group):.0f}")
+            out[speaker] = maximum_formant(group)
+        if decided:
+            shown = "; ".join(decided[:12]) + (f"; +{len(decided) - 12} more" if len(decided) > 12 else "")
+            self.notes.append(f"Praat formant ceiling from each speaker's median F0 for {len(decided)} speaker(s) of "
+                              f"unknown group (< 165 Hz: 5000, < 260 Hz: 5500, else 6500 Hz): {shown}")
+        return out
 
 
 def read_audio(path: Path) -> tuple[np.ndarray, int, int]:
@@ -298,33 +408,6 @@ def phn_rate_warning(end: float, duration: float, rate: int, native_sr: int) -> 
         " if they count samples at another rate, give it with --phn-rate"
     return (f".PHN alignment ends well before its audio (read at {rate} Hz, the intervals cover "
             f"{round(100 * end / duration, -1):.0f} % of it):{guess}")
-
-
-def read_speakers(path: Path) -> dict[str, str]:
-    """``speakers.csv`` (header ``speaker,group``) as speaker -> group; {} when absent."""
-    if not path.is_file():
-        return {}
-    out: dict[str, str] = {}
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:  # -sig: spreadsheet programs write a BOM
-            rows = list(csv.reader(f))
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise DataError(f"{path}: cannot read the speaker table ({e}): fix or delete it") from e
-    if not rows or [c.strip() for c in rows[0]] != ["speaker", "group"]:
-        raise DataError(f"{path}, line 1: header must be 'speaker,group': fix or delete the file")
-    for line, row in enumerate(rows[1:], start=2):
-        if not row:
-            continue
-        if len(row) != 2 or row[1].strip() not in GROUPS or not row[0].strip():
-            raise DataError(f"{path}, line {line}: expected 'speaker,group' with group one of {GROUPS}, "
-                            f"got {','.join(row)[:60]!r}: fix the line")
-        out[row[0].strip()] = row[1].strip()
-    return out
-
-
-def _timit_group(speaker: str) -> str | None:
-    m = _TIMIT_SPEAKER.match(speaker)
-    return None if m is None else {"m": "men", "f": "women"}[m.group(1).lower()]
 
 
 def _pair_files(root: Path, loader: UtteranceLoader) -> dict[PurePosixPath, tuple[Path, Path]]:

@@ -1,9 +1,16 @@
-"""ARPAbet label normalisation: every corpus's phone labels onto the 39 CMU phones.
+"""ARPAbet label normalisation: every corpus's phone labels onto the 39 CMU phones, reduced vowels apart.
 
 Aligners and corpora disagree on spelling: MFA's ARPAbet models write stress digits (``AA1``),
 TIMIT has 61 labels (closures, flaps, reduced vowels, syllabic consonants), silences come as
 ``h#``, ``sil``, ``sp``, ``spn`` or an empty interval. Tasks only name CMU phones, so every
-label is mapped here once and the loader counts what was mapped, ignored or unknown.
+label is mapped here once and the loader counts what was mapped, kept apart, ignored or unknown.
+
+Reduced vowels are not the full vowels a recogniser folds them onto: schwa is not /ʌ/. TIMIT's
+39-phone folding (Lee & Hon 1989) puts ``ax`` into ``ah`` and ``ix`` into ``ih``, and the CMU
+dictionary writes schwa as unstressed ``AH0``; with either, a large share of a vowel-quality
+task's ``ah`` class would be schwa. So by default the reduced vowels (``ax``, ``ax-h``, ``ix``,
+``axr``, ``AH0`` and schwa symbols) keep labels of their own, which no task uses; the folding
+``timit`` (``--label-folding timit``) is the named opt-in for the recognition convention.
 """
 
 from __future__ import annotations
@@ -21,11 +28,20 @@ ARPABET: frozenset[str] = frozenset(
     "aa ae ah ao aw ay b ch d dh eh er ey f g hh ih iy jh k l m n ng ow oy p r s sh t th uh uw v w y z zh".split()
 )
 
-#: TIMIT labels outside the CMU set with a one-phone CMU equivalent (after Lee & Hon 1989).
+#: TIMIT labels outside the CMU set with a one-phone CMU equivalent that is the same phoneme
+#: (an allophone or a syllabic consonant), after Lee & Hon 1989: folded under every folding.
 TIMIT_MAP: dict[str, str] = {
-    "ix": "ih", "ax": "ah", "ax-h": "ah", "axr": "er", "ux": "uw",
-    "el": "l", "em": "m", "en": "n", "nx": "n", "eng": "ng", "hv": "hh",
+    "ux": "uw", "el": "l", "em": "m", "en": "n", "nx": "n", "eng": "ng", "hv": "hh",
 }
+
+#: Reduced vowels -> the full vowel TIMIT's 39-phone folding puts them into (only with ``timit``).
+REDUCED: dict[str, str] = {"ax": "ah", "ax-h": "ah", "ix": "ih", "axr": "er"}
+
+#: Other spellings of schwa (the CMU dictionary's unstressed AH, a name, SAMPA, IPA) -> ``ax``.
+SCHWA: frozenset[str] = frozenset({"ah0", "schwa", "@", "ə"})
+
+#: Named label foldings: ``none`` keeps reduced vowels apart (default), ``timit`` folds them.
+FOLDINGS = ("none", "timit")
 
 #: Labels that are not phones of interest: stop closures, pauses, silences, noise, and the two
 #: TIMIT phones with no single CMU equivalent (``q`` glottal stop; ``dx`` flap, which CMU writes
@@ -35,34 +51,52 @@ IGNORED: frozenset[str] = frozenset(
 )
 
 # Outcome codes returned with every label (the loader counts them).
-KEPT, MAPPED, IGNORED_CODE, UNKNOWN = "kept", "mapped", "ignored", "unknown"
+KEPT, MAPPED, REDUCED_CODE, IGNORED_CODE, UNKNOWN = "kept", "mapped", "reduced", "ignored", "unknown"
+OUTCOMES = (KEPT, MAPPED, REDUCED_CODE, IGNORED_CODE, UNKNOWN)
 
 _STRESS = re.compile(r"(?<=[a-z])[0-2]$")
 
 
-def normalise_label(raw: str) -> tuple[str | None, str]:
-    """``(phone, outcome)``: the CMU phone for ``raw`` (or None) and why.
+def check_folding(folding: str) -> str:
+    if folding not in FOLDINGS:
+        raise ConfigError(f"unknown label folding {folding!r}; use one of {', '.join(FOLDINGS)} (none keeps "
+                          "reduced vowels apart; timit folds them into full vowels, TIMIT's 39-phone convention)")
+    return folding
+
+
+def normalise_label(raw: str, folding: str = "none") -> tuple[str | None, str]:
+    """``(phone, outcome)``: the label to use for ``raw`` (or None) and why.
 
     ``outcome`` is ``kept`` (already a CMU phone), ``mapped`` (a TIMIT label folded onto one),
-    ``ignored`` (closure, pause, silence; None) or ``unknown`` (None: not ARPAbet at all, e.g.
-    an IPA phone set -- the caller counts and reports it).
+    ``reduced`` (a reduced vowel kept apart as ``ax``, ``ax-h``, ``ix`` or ``axr``: no task uses
+    it; with ``folding="timit"`` it is ``mapped`` onto the full vowel instead), ``ignored``
+    (closure, pause, silence; None) or ``unknown`` (None: not ARPAbet at all, e.g. an IPA phone
+    set -- the caller counts and reports it).
     """
-    key = _STRESS.sub("", raw.strip().lower())
+    check_folding(folding)
+    low = raw.strip().lower()
+    if low in SCHWA:
+        return ("ah", MAPPED) if folding == "timit" else ("ax", REDUCED_CODE)
+    key = _STRESS.sub("", low)
     if key in ARPABET:
         return key, KEPT
     if key in TIMIT_MAP:
         return TIMIT_MAP[key], MAPPED
+    if key in REDUCED:
+        return (REDUCED[key], MAPPED) if folding == "timit" else (key, REDUCED_CODE)
     if key in IGNORED:
         return None, IGNORED_CODE
     return None, UNKNOWN
 
 
 def outcome_key(raw: str, phone: str | None, outcome: str) -> str:
-    """The key a label is counted under: the phone if kept, ``raw->phone`` if mapped, else raw."""
+    """The key a label is counted under: the phone if kept, ``raw->phone`` if mapped or kept apart
+    under another spelling (``ah0->ax``), else raw."""
+    low = raw.strip().lower()
     if outcome == KEPT:
         return str(phone)
-    if outcome == MAPPED:
-        return f"{raw.strip().lower()}->{phone}"
+    if outcome in (MAPPED, REDUCED_CODE):
+        return str(phone) if low == phone else f"{low}->{phone}"
     return raw.strip()
 
 
@@ -71,27 +105,31 @@ class LabelCounts:
     """How a run of labels was normalised: raw label -> count, per outcome."""
 
     kept: dict[str, int] = field(default_factory=dict)
-    mapped: dict[str, int] = field(default_factory=dict)  # "ix->ih" -> count
+    mapped: dict[str, int] = field(default_factory=dict)  # "ux->uw" -> count (every mapping applied)
+    reduced: dict[str, int] = field(default_factory=dict)  # "ah0->ax" -> count: kept apart, not folded
     ignored: dict[str, int] = field(default_factory=dict)
     unknown: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
-        """One line per non-empty outcome, most frequent labels first."""
+        """One line per non-empty outcome: every mapping applied (all of them), the others most frequent first."""
         lines = []
-        for name in (MAPPED, IGNORED_CODE, UNKNOWN):
+        for name in (MAPPED, REDUCED_CODE, IGNORED_CODE, UNKNOWN):
             counts = getattr(self, name)
             if counts:
-                items = ", ".join(f"{k or '<empty>'} x{v}" for k, v in Counter(counts).most_common(8))
-                more = f" (+{len(counts) - 8} more)" if len(counts) > 8 else ""
-                lines.append(f"{name} labels: {sum(counts.values())} ({items}{more})")
+                show = len(counts) if name in (MAPPED, REDUCED_CODE) else 8
+                items = ", ".join(f"{k or '<empty>'} x{v}" for k, v in Counter(counts).most_common(show))
+                more = f" (+{len(counts) - show} more)" if len(counts) > show else ""
+                title = ("reduced vowels kept apart, not folded into full vowels (--label-folding timit folds them)"
+                         if name == REDUCED_CODE else f"{name} labels")
+                lines.append(f"{title}: {sum(counts.values())} ({items}{more})")
         return "\n".join(lines)
 
 
-def count_labels(raws: Iterable[str]) -> LabelCounts:
+def count_labels(raws: Iterable[str], folding: str = "none") -> LabelCounts:
     """Normalise every label of ``raws`` and count the outcomes (for stats and reports)."""
-    tallies: dict[str, Counter] = {KEPT: Counter(), MAPPED: Counter(), IGNORED_CODE: Counter(), UNKNOWN: Counter()}
+    tallies: dict[str, Counter] = {k: Counter() for k in OUTCOMES}
     for raw in raws:
-        phone, outcome = normalise_label(raw)
+        phone, outcome = normalise_label(raw, folding)
         tallies[outcome][outcome_key(raw, phone, outcome)] += 1
     return LabelCounts(**{k: dict(v) for k, v in tallies.items()})
 

@@ -20,9 +20,9 @@ SKIP_NOT_ALIGNED = "clip without a TextGrid (file)"
 
 
 def load_ljspeech(
-    root: str | Path, alignments: str | Path, *, sample_rate: int = 22050, min_duration: float = 0.03,
-    labels: Iterable[str] | None = None, measure_tracks: bool = True, cache_dir: str | Path | None = None,
-    limit: int | None = None,
+    root: str | Path, alignments: str | Path, *, sample_rate: int | None = None, min_duration: float = 0.03,
+    labels: Iterable[str] | None = None, folding: str = "none", measure_tracks: bool = True,
+    cache_dir: str | Path | None = None, limit: int | None = None, progress: bool = False,
 ) -> tuple[Corpus, LoadReport]:
     """Segments of the LJSpeech clips that have a TextGrid in ``alignments`` (metadata order).
 
@@ -33,7 +33,8 @@ def load_ljspeech(
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         raise ConfigError(f"limit must be a positive integer or None, got {limit!r}")
     loader = UtteranceLoader(LoadOptions(sample_rate=sample_rate, min_duration=min_duration, labels=labels,
-                                         measure_tracks=measure_tracks, cache_dir=cache_dir))
+                                         folding=folding, measure_tracks=measure_tracks, cache_dir=cache_dir,
+                                         progress=progress))
     root, alignments = Path(root), Path(alignments)
     ids = read_metadata(root / "metadata.csv")
     if not alignments.is_dir():
