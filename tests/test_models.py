@@ -56,5 +56,5 @@ def test_user_weights_file_missing_or_not_fitting(tmp_path):
     load_backbone_weights(model, good)  # head of another size is replaced, body must fit
     bad = tmp_path / "r34.pth"
     torch.save(torchvision.models.resnet34(num_classes=1000).state_dict(), bad)
-    with pytest.raises(CheckpointError, match="does not fit resnet18"):
+    with pytest.raises(CheckpointError, match="holds a resnet34 state dict; the run.s architecture is resnet18"):
         load_backbone_weights(model, bad)
