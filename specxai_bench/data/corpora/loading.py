@@ -1,6 +1,7 @@
 """`--corpus` specs -> a Corpus: the embedded synthetic corpus or a real aligned one.
 
-``synthetic`` (default) | ``aligned:PATH`` (wav + .PHN or .TextGrid, TIMIT's layout included) |
+``synthetic`` (default; ``synthetic:hard`` for the hard variant) | ``aligned:PATH`` (wav + .PHN or
+.TextGrid, TIMIT's layout included) |
 ``ljspeech:ROOT,ALIGNMENTS`` (LJSpeech-1.1 with a folder of MFA TextGrids).
 """
 
@@ -13,7 +14,7 @@ from typing import Iterable
 from ...errors import ConfigError, UnknownNameError
 from ...runtime.progress import status
 from .base import Corpus
-from .synthetic import SyntheticConfig, synthesize
+from .synthetic import VARIANTS, SyntheticConfig, synthesize, variant
 
 KINDS = ("synthetic", "aligned", "ljspeech")
 
@@ -23,12 +24,13 @@ def load_corpus(spec: str, *, synthetic: SyntheticConfig, seed: int, labels: Ite
     """The corpus named by ``spec``; real corpora keep only ``labels`` and get Praat tracks (cached)."""
     kind, _, arg = spec.partition(":")
     if kind not in KINDS:
-        raise UnknownNameError(f"unknown corpus kind {kind!r} in --corpus {spec!r}; use synthetic, "
+        raise UnknownNameError(f"unknown corpus kind {kind!r} in --corpus {spec!r}; use synthetic, synthetic:hard, "
                                "aligned:PATH or ljspeech:ROOT,ALIGNMENTS")
     if kind == "synthetic":
-        if arg:
-            raise ConfigError(f"--corpus synthetic takes no path (got {spec!r})")
-        return synthesize(replace(synthetic, seed=seed), progress=progress)
+        if arg and arg not in VARIANTS:
+            raise ConfigError(f"--corpus {spec!r}: unknown synthetic corpus variant {arg!r}; use "
+                              + " or ".join(f"synthetic:{v}" for v in VARIANTS) + " (synthetic = synthetic:easy)")
+        return synthesize(variant(replace(synthetic, seed=seed), arg or "easy"), progress=progress)
     if not arg:
         raise ConfigError(f"--corpus {kind} needs a path: {kind}:PATH")
     options = dict(labels=sorted(set(labels)), measure_tracks=True, cache_dir=cache_dir / "praat",
