@@ -135,7 +135,10 @@ def _load_resume(path: Path, chash: str) -> dict[str, Any] | None:
 
 
 def _train(model: SpectrogramClassifier, task: Task, splits: dict[str, TaskData], profile: Profile, *,
-           seed: int, device: str, progress: bool, resume_path: Path, chash: str) -> dict[str, Any]:
+           seed: int, device: str, progress: bool, resume_path: Path, chash: str,
+           after_epoch: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Train ``model`` per ``profile``; ``after_epoch`` (benchmarks/time_to_accuracy.py) is called with each
+    epoch's history entry, outside the epoch's timing."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     env = distributed.current()
@@ -171,7 +174,7 @@ def _train(model: SpectrogramClassifier, task: Task, splits: dict[str, TaskData]
             seconds = time.time() - t0
             val_acc = accuracy(model, val, device, profile.eval_batch_size)
             st["history"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_accuracy": val_acc,
-                                  "image_size": size, "seconds": time.time() - t0})
+                                  "image_size": size, "train_seconds": seconds, "seconds": time.time() - t0})
             if val_acc > st["best_acc"]:
                 st.update(best_acc=val_acc, best_state=copy.deepcopy(model.state_dict()), best_epoch=epoch + 1)
             st.update(epoch=epoch + 1, seen=st["seen"] + len(train), seconds=st["seconds"] + time.time() - t0)
@@ -179,6 +182,8 @@ def _train(model: SpectrogramClassifier, task: Task, splits: dict[str, TaskData]
                 _save_resume(resume_path, chash, model, opt, sched, gen, st)
             say(f"[{task.name}] epoch {epoch + 1}: loss {np.mean(losses):.3f}, val accuracy {val_acc:.3f} "
                 f"({len(train) / max(seconds, 1e-9):.1f} train images/s at {size} px)")
+            if after_epoch is not None:
+                after_epoch(st["history"][-1])
     model.load_state_dict(st["best_state"])
     test_acc = accuracy(model, test, device, profile.eval_batch_size)  # measured once, on held-out speakers
     improving = still_improving(st["history"])
@@ -191,6 +196,7 @@ def _train(model: SpectrogramClassifier, task: Task, splits: dict[str, TaskData]
         "n_test": len(test), "n_train": len(train), "n_val": len(val), "train_seconds": st["seconds"],
         "train_images_per_second": st["seen"] / max(st["seconds"], 1e-9), "device": device,
         "history": st["history"], "precision": gpu.training_precision(device, profile.cpu_bf16),
+        "threads": torch.get_num_threads(),  # a CPU model's weights depend on it (reduction order)
         "still_improving": improving,
     } | ({"world_size": env.world_size} if env.active else {})
 

@@ -80,9 +80,9 @@ class SyntheticConfig:
 # Each variant: the fields it sets, and how it resizes the profile's corpus (speakers x, tokens /).
 VARIANTS: dict[str, dict[str, object]] = {
     "easy": {},
-    "hard": {"speaker_sd": 0.08, "token_sd": 0.08, "snr_db": (10.0, 30.0), "f0_range": True, "context": True,
+    "hard": {"speaker_sd": 0.07, "token_sd": 0.05, "snr_db": (20.0, 40.0), "f0_range": True, "context": True,
              "duration_scale": 0.45, "rate_sd": 0.25, "min_vowel_ms": 40.0, "undershoot": 0.3,
-             "tilt_db": (0.0, 20.0), "noise": "pink", "rt60_ms": (100.0, 600.0), "drr_db": (0.0, 12.0)},
+             "tilt_db": (0.0, 20.0), "noise": "pink", "rt60_ms": (100.0, 500.0), "drr_db": (3.0, 15.0)},
 }
 HARD_SPEAKER_FACTOR = 2  # the hard variant: twice the speakers, half the tokens each (same corpus size)
 
