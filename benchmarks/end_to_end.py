@@ -60,6 +60,7 @@ def main() -> None:
               "first_run": {k: v for k, v in first.items() if k != "stdout"},
               "second_run": {k: v for k, v in second.items() if k != "stdout"}, "peak_rss_mb": peak_mb,
               "load_average": {"before": load_before, "after": load_after}, "corpus": args.corpus,
+              "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),  # None: torch's default, one per core
               "date": time.strftime("%Y-%m-%d")}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")

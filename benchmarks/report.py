@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from .recipe_notes import RECIPE_NOTES
+
 Row = dict[str, Any]
 
 
@@ -112,7 +114,8 @@ def _scaling(r: dict) -> list[Row]:
 def _end_to_end(r: dict) -> list[Row]:
     f, s = r["first_run"], r["second_run"]
     load = r.get("load_average")
-    when = f" (load average {load['before']:.1f} before, {load['after']:.1f} after)" if load else ""
+    threads = f", OMP_NUM_THREADS={r['omp_num_threads']}" if r.get("omp_num_threads") else ""
+    when = f" (load average {load['before']:.1f} before, {load['after']:.1f} after{threads})" if load else ""
     out = [row(f"first run (data, three models, attributions, tables){when}", f"{f['wall_seconds']:.0f} s", "—", "—",
                "<= 480 s (8 min; stretch 300 s)", f["wall_seconds"] <= 480),
            row("second run (cached models and rows)", f"{s['wall_seconds']:.0f} s", "first run",
@@ -294,7 +297,6 @@ mask from ~30 ms to ~15 ms. Each formant metric still builds its own mask (mass,
 and the per-formant variants on the same batch): caching the mask per batch is the next step.
 """
 
-
 def _fmt_met(met: bool | None) -> str:
     return "—" if met is None else ("yes" if met else "**no**")
 
@@ -363,9 +365,10 @@ def render(summary: dict) -> str:
             lines += [f"| {r['what']} | {r['measured']} | {r['reference']} | {r['ratio']} | {r['target']} | "
                       f"{_fmt_met(r['met'])} |" for r in rows]
             lines.append("")
-    lines += [PROFILE_NOTES, "## Not yet measured", "",
+    lines += [PROFILE_NOTES, RECIPE_NOTES, "## Not measured", "",
               "GPU training throughput (target >= 2,000 images/s for ResNet-101 with AMP and channels_last on",
-              "one H100) and GPU attribution throughput, unless the training_throughput table above shows a",
-              "CUDA device: `python -m benchmarks.training_throughput --device cuda --archs resnet18,resnet101 "
-              "--batch 32 --steps 50 --stages-profile paper` on a GPU machine.", ""]
+              "one H100), GPU attribution throughput and the paper profile's three models, unless the",
+              "training_throughput table above shows a CUDA device: on a GPU machine,",
+              "`python -m benchmarks.training_throughput --device cuda --archs resnet18,resnet50,resnet101 "
+              "--steps 50 --stages-profile paper` and `specxai-bench run --profile paper --methods cam,gradcam`.", ""]
     return "\n".join(lines)

@@ -14,12 +14,12 @@ Time to accuracy = training seconds (validation passes excluded, for both) until
 accuracy first reaches ``--target``; the ratio plain / recipe is the figure. Test accuracy of each
 side's best-validation weights is reported beside it, so equal accuracy is shown, not assumed.
 
-    python -m benchmarks.time_to_accuracy                    # cpu profile, vowel5-4k, resnet18 (~4 min quiet)
+    python -m benchmarks.time_to_accuracy                    # cpu profile, vowel5-4k, resnet18 (~10 min quiet)
     python -m benchmarks.time_to_accuracy --arch resnet101 --device cuda --profile paper
 
-ResNet-101 on two CPU cores trains at ~3 images/s (a plain epoch of the cpu task ~4 minutes, ten
-of them for the plain side), so the default measures ResNet-18; ResNet-101's images/s ratio is in
-``training_throughput``.
+ResNet-101 on two CPU cores trains at ~3 images/s in float32 (a plain epoch of the cpu task ~4
+minutes, up to eight of them for the plain side and eight for the recipe), so the default measures
+ResNet-18; ResNet-101's images/s ratio is in ``training_throughput``.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def main() -> None:
     p.add_argument("--arch", default=None, help="default: the profile's")
     p.add_argument("--device", default="cpu")
     p.add_argument("--target", type=float, default=0.95, help="validation accuracy to reach")
-    p.add_argument("--plain-epochs", type=int, default=10, help="most epochs the plain loop may take")
+    p.add_argument("--plain-epochs", type=int, default=8, help="most epochs the plain loop may take")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", type=Path, default=Path("specxai-output/bench-tta"))
     p.add_argument("--json", type=Path, default=None)

@@ -246,7 +246,7 @@ def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp
         "target_class": cfg.target,
         "models": {o.task: {k: o.model_meta.get(k) for k in ("config_hash", "test_accuracy", "val_accuracy",
                                                                 "n_test", "checkpoint", "cached", "train_seconds",
-                                                                "best_epoch", "n_train", "precision",
+                                                                "best_epoch", "n_train", "precision", "threads",
                                                                 "still_improving")}
                    | {"train_cap": exp.train_caps.get(o.task)}
                    | ({"band_removal": o.model_meta["band_removal"]} if "band_removal" in o.model_meta else {})
