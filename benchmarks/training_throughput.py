@@ -1,18 +1,25 @@
-"""Training and evaluation throughput (images/s) per architecture and image size, and the cost of each
-stage of a run.
+"""Training throughput of the recipe against a plain PyTorch loop of the same model, per architecture;
+evaluation throughput; the cost of each stage of a run.
 
-Throughput: an untrained ResNet on seeded noise images, the training step exactly as
-``training._train_epoch`` takes it (channels_last; on CUDA bfloat16 autocast, pinned-memory
-non-blocking copies), Adam; ``--warmup`` steps are not timed (cuDNN autotuning, allocator).
-Evaluation is the no-grad forward of ``training.predict``. Stages: one ``specxai-bench run`` on a
-fresh folder (``--stages-profile``), its manifest's seconds per stage (data, each model, each
-task's attributions and scores).
+Side by side in one process: the same untrained ResNet weights, the same seeded batch, the same
+threads, steps alternating between the two sides, medians of ``--steps`` timed steps after
+``--warmup`` untimed ones (so load changes hit both sides alike; the ratio is the figure):
 
-    python -m benchmarks.training_throughput                      # CPU: reduced steps
+- plain: the textbook loop, float32, default (NCHW) memory layout, Adam;
+- recipe: the step as ``training._train_epoch`` takes it: channels_last, bfloat16 autocast where
+  the profile asks for it and the device runs bf16 natively (always on CUDA), at full size and at
+  each smaller size of the profile's progressive resizing; its schedule rate weighs those sizes
+  by the epochs the profile trains at each.
+
+Evaluation is the no-grad forward of ``predict`` (float32 on a CPU). Stages: one
+``specxai-bench run`` on a fresh folder (``--stages-profile``), its manifest's seconds per stage.
+
+    python -m benchmarks.training_throughput                      # CPU: resnet18 and resnet101, few steps
     python -m benchmarks.training_throughput --device cuda --archs resnet18,resnet50,resnet101 \
-        --sizes 224 --batch 32 --steps 50 --stages-profile paper   # the paper path on a GPU
+        --batch 32 --steps 50 --stages-profile paper              # the paper path on a GPU
 
-On a shared CPU the numbers are noisy (+-30 % or worse); the load average is printed with them.
+The load average is printed and stored with the numbers; on a shared CPU absolute rates swing by
+30 % or more, ratios much less.
 """
 
 from __future__ import annotations
@@ -22,49 +29,77 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 
 from specxai_bench.model.classifier import SpectrogramClassifier
-from specxai_bench.model.profiles import resolve_device
+from specxai_bench.model.profiles import Profile, resolve_device, resolve_profile
+from specxai_bench.model.training import resize
 from specxai_bench.runtime import gpu
 
 
-def throughput(arch: str, size: int, batch: int, steps: int, warmup: int, device: str) -> dict:
-    torch.manual_seed(0)
-    model = SpectrogramClassifier(arch, 5).to(device).to(memory_format=torch.channels_last)
+def _step_fn(model: torch.nn.Module, x_cpu: torch.Tensor, y: torch.Tensor, device: str, *, recipe: bool,
+             cpu_bf16: bool, size: int) -> Callable[[], None]:
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    x_cpu = torch.rand(batch, 1, size, size)
-    y = torch.randint(0, 5, (batch,)).to(device)
-    gpu.configure(device)
 
     def step() -> None:
-        x = gpu.to_device(x_cpu, device, channels_last=True)
-        with gpu.autocast(device):
-            logits = model(x)
+        if recipe:
+            x = gpu.to_device(resize(x_cpu, size), device, channels_last=True)
+            with gpu.autocast(device, cpu_bf16=cpu_bf16):
+                logits = model(x)
+        else:
+            logits = model(x_cpu.to(device))
         loss = F.cross_entropy(logits.float(), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+    return step
 
-    model.train()
+
+def _model(arch: str, device: str, channels_last: bool) -> torch.nn.Module:
+    torch.manual_seed(0)  # both sides start from the same weights
+    model = SpectrogramClassifier(arch, 5).to(device).train()
+    return model.to(memory_format=torch.channels_last) if channels_last else model
+
+
+def throughput(arch: str, profile: Profile, batch: int, steps: int, warmup: int, device: str) -> dict:
+    """Plain loop vs the recipe (full size and each progressive size), alternating steps."""
+    size = profile.image_size
+    x_cpu = torch.rand(batch, 1, size, size, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, 5, (batch,), generator=torch.Generator().manual_seed(1)).to(device)
+    gpu.configure(device)
+    sizes = sorted({profile.epoch_size(e) for e in range(profile.epochs)}, reverse=True)
+    sides: dict[str, Callable[[], None]] = {"plain": _step_fn(_model(arch, device, False), x_cpu, y, device,
+                                                              recipe=False, cpu_bf16=False, size=size)}
+    for s in sizes:
+        sides[f"recipe@{s}"] = _step_fn(_model(arch, device, True), x_cpu, y, device, recipe=True,
+                                        cpu_bf16=profile.cpu_bf16, size=s)
+    times: dict[str, list[float]] = {k: [] for k in sides}
     for _ in range(warmup):
-        step()
-    gpu.synchronize(device)
-    t = time.perf_counter()
+        for fn in sides.values():
+            fn()
     for _ in range(steps):
-        step()
-    gpu.synchronize(device)
-    train = steps * batch / (time.perf_counter() - t)
-
-    model.eval()
+        for name, fn in sides.items():
+            gpu.synchronize(device)
+            t = time.perf_counter()
+            fn()
+            gpu.synchronize(device)
+            times[name].append(time.perf_counter() - t)
+    rate = {k: batch / statistics.median(v) for k, v in times.items()}
+    # the schedule: each epoch's images at its size, at that size's rate
+    epoch_sizes = [profile.epoch_size(e) for e in range(profile.epochs)]
+    schedule = len(epoch_sizes) / sum(1.0 / rate[f"recipe@{s}"] for s in epoch_sizes)
+    plain = rate["plain"]
+    model = _model(arch, device, True).eval()
     with torch.no_grad():
         for _ in range(warmup):
-            with gpu.autocast(device):
-                model(gpu.to_device(x_cpu, device))
+            model(gpu.to_device(x_cpu, device))
         gpu.synchronize(device)
         t = time.perf_counter()
         for _ in range(steps):
@@ -74,8 +109,13 @@ def throughput(arch: str, size: int, batch: int, steps: int, warmup: int, device
         evaluate = steps * batch / (time.perf_counter() - t)
     peak = torch.cuda.max_memory_allocated() / 2**20 if gpu.is_cuda(device) else None
     return {"arch": arch, "size": size, "batch": batch, "steps": steps, "device": device,
-            "amp": "bf16" if gpu.is_cuda(device) else "off", "train_images_per_s": train,
-            "eval_images_per_s": evaluate, "peak_cuda_mb": peak}
+            "amp": gpu.training_precision(device, profile.cpu_bf16), "profile": profile.name,
+            "epoch_sizes": epoch_sizes, "plain_train_images_per_s": plain,
+            "train_images_per_s": rate[f"recipe@{size}"], "recipe_images_per_s_by_size": {
+                s: rate[f"recipe@{s}"] for s in sizes}, "full_size_ratio": rate[f"recipe@{size}"] / plain,
+            "schedule_images_per_s": schedule, "schedule_ratio": schedule / plain,
+            "eval_images_per_s": evaluate, "peak_cuda_mb": peak, "load_average": os.getloadavg()[0],
+            "seconds": {k: v for k, v in times.items()}}
 
 
 def stages(profile: str, device: str, methods: str, tasks: str, out: Path) -> dict:
@@ -96,11 +136,12 @@ def stages(profile: str, device: str, methods: str, tasks: str, out: Path) -> di
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--profile", default="auto", help="the recipe to measure (auto: paper on CUDA, else cpu)")
     p.add_argument("--archs", default="resnet18,resnet101")
-    p.add_argument("--sizes", default="224")
-    p.add_argument("--batch", type=int, default=None, help="default: 32 on CUDA (the paper's), 8 on CPU")
-    p.add_argument("--steps", type=int, default=None, help="timed steps (default: 30 on CUDA, 3 on CPU)")
-    p.add_argument("--warmup", type=int, default=None, help="untimed steps (default: 5 on CUDA, 1 on CPU)")
+    p.add_argument("--size", type=int, default=None, help="full image size (default: the profile's)")
+    p.add_argument("--batch", type=int, default=None, help="default: the profile's batch size")
+    p.add_argument("--steps", type=int, default=None, help="timed steps per side (default: 30 on CUDA, 3 on CPU)")
+    p.add_argument("--warmup", type=int, default=None, help="untimed steps per side (default: 5 on CUDA, 1 on CPU)")
     p.add_argument("--stages-profile", default="smoke", help="profile of the staged run ('' to skip)")
     p.add_argument("--stages-tasks", default="vowel5,vowel5-4k,voicing")
     p.add_argument("--stages-methods", default="cam,gradcam")
@@ -109,23 +150,30 @@ def main() -> None:
     args = p.parse_args()
     device = resolve_device(args.device)
     cuda = gpu.is_cuda(device)
-    batch = args.batch or (32 if cuda else 8)
+    profile = resolve_profile(args.profile, device)
+    if args.size:
+        profile = replace(profile, image_size=args.size)
+    batch = args.batch or profile.batch_size
     steps = args.steps or (30 if cuda else 3)
     warmup = args.warmup if args.warmup is not None else (5 if cuda else 1)
     name = torch.cuda.get_device_name() if cuda else platform.processor() or "cpu"
+    load_before = os.getloadavg()[0]
     print(f"device {device} ({name}), torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"load average {os.getloadavg()[0]:.2f}")
-    print("| arch | px | batch | AMP | train images/s | eval images/s | peak CUDA MB |\n|---|--:|--:|---|--:|--:|--:|")
+          f"load average {load_before:.2f}; recipe of profile {profile.name}: {profile.image_size} px, epoch sizes "
+          f"{[profile.epoch_size(e) for e in range(profile.epochs)]}, "
+          f"{gpu.training_precision(device, profile.cpu_bf16)}")
+    print("| arch | px | batch | plain images/s | recipe images/s (full size) | ratio | recipe over its schedule "
+          "| ratio | eval images/s |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|")
     results = []
     for arch in args.archs.split(","):
-        for size in map(int, args.sizes.split(",")):
-            r = throughput(arch, size, batch, steps, warmup, device)
-            results.append(r)
-            peak = f"{r['peak_cuda_mb']:.0f}" if r["peak_cuda_mb"] is not None else "—"
-            print(f"| {arch} | {size} | {batch} | {r['amp']} | {r['train_images_per_s']:.1f} | "
-                  f"{r['eval_images_per_s']:.1f} | {peak} |", flush=True)
+        r = throughput(arch, profile, batch, steps, warmup, device)
+        results.append(r)
+        print(f"| {arch} | {r['size']} | {batch} | {r['plain_train_images_per_s']:.1f} | "
+              f"{r['train_images_per_s']:.1f} | {r['full_size_ratio']:.2f}x | {r['schedule_images_per_s']:.1f} | "
+              f"{r['schedule_ratio']:.2f}x | {r['eval_images_per_s']:.1f} |", flush=True)
     report = {"device": device, "device_name": name, "cores": os.cpu_count(), "threads": torch.get_num_threads(),
-              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "throughput": results}
+              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"), "profile": profile.name,
+              "load_before": load_before, "load_after": os.getloadavg()[0], "throughput": results}
     if args.stages_profile:
         st = stages(args.stages_profile, device, args.stages_methods, args.stages_tasks, args.output)
         report["stages"] = st

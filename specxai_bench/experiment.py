@@ -20,6 +20,7 @@ import torch
 
 from .data.corpora.base import Corpus
 from .data.corpora.loading import load_corpus
+from .data.capping import cap_per_class, cap_summary
 from .data.datasets import TaskData, build_task_data
 from .data.splits import SPLITS, SplitPlan, plan_splits, select_segments
 from .data.tasks import Task, resolve_tasks
@@ -28,6 +29,7 @@ from .errors import ConfigError
 from .model.profiles import SIZE_OVERRIDES, Profile, resolve_device, resolve_profile
 from .model.training import train_or_load
 from .runtime import distributed
+from .runtime.progress import status
 from .seeds import check_seed
 
 TARGETS = ("true", "predicted")
@@ -69,6 +71,7 @@ class RunConfig:
     sample_rate: int | None = None
     folds: int = 0  # 0 = auto (speaker k-fold for a real corpus of fewer than 10 speakers), 1 = one split
     split_by: str = "speaker"
+    max_train_per_class: int | None = None  # training segments per class (round-robin over speakers); 0 = all
 
     # fields added after run ids were first published: part of a run's id only when set (old ids stay)
     ID_WHEN_SET = ("classes", "speaker_from", "label_folding", "sample_rate", "folds", "split_by", "phn_rate")
@@ -159,7 +162,8 @@ def plan(cfg: RunConfig) -> Plan:
     device = resolve_device(cfg.device)
     # the size overrides are checked against their minimums there (profiles.SIZE_OVERRIDES)
     profile = resolve_profile(cfg.profile, device).with_overrides(
-        arch=cfg.arch, epochs=cfg.epochs, image_size=cfg.image_size, speakers_per_group=cfg.speakers_per_group)
+        arch=cfg.arch, epochs=cfg.epochs, image_size=cfg.image_size, speakers_per_group=cfg.speakers_per_group,
+        max_train_per_class=cfg.max_train_per_class)
     if cfg.speakers_per_group is not None and cfg.corpus.partition(":")[0] != "synthetic":
         raise ConfigError(f"--speakers-per-group sizes the synthetic corpus; --corpus {cfg.corpus} has its own "
                           "speakers")
@@ -240,6 +244,9 @@ class Experiment:
     env: distributed.DistEnv = distributed.SINGLE
     corpus_spec: tuple[str, int] | None = None
     _selections: dict[tuple[str, int], dict[str, list]] = field(default_factory=dict, repr=False)
+    _drawn: dict[tuple[str, int], dict[str, list]] = field(default_factory=dict, repr=False)  # before the cap
+    train_caps: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)  # task -> what the cap did
+    _last_data: tuple[tuple, dict[str, TaskData]] | None = field(default=None, repr=False)
 
     @classmethod
     def create(cls, cfg: RunConfig, env: distributed.DistEnv = distributed.SINGLE, *,
@@ -286,21 +293,42 @@ class Experiment:
                            everything="test" if self.cfg.classes is not None else None)
 
     def selection(self, task: Task, fold: int = 0) -> dict[str, list]:
-        """Split -> [(segment, class)] of ``fold``, drawn once per task and fold (checks classes and speakers)."""
+        """Split -> [(segment, class)] of ``fold``, drawn once per task and fold (checks classes and
+        speakers); the training split capped at the profile's ``max_train_per_class``
+        (data/capping.py), said when it binds."""
         key = (task.name, fold)
         if key not in self._selections:
-            self._selections[key] = select_segments(task, self.corpus, self.cfg.seed, self.split_plan, fold)
+            selected = select_segments(task, self.corpus, self.cfg.seed, self.split_plan, fold)
+            cap = self.profile.max_train_per_class
+            capped = cap_per_class(selected["train"], cap, self.cfg.seed)
+            summary = cap_summary(selected["train"], capped, cap)
+            if summary is not None:
+                first = task.name not in self.train_caps
+                self.train_caps[task.name] = summary
+                if self.env.is_main and first:
+                    status(f"[{task.name}] training set capped at {cap} segments per class, drawn round-robin over "
+                           f"{summary['speakers']} speakers: {summary['kept']} of {summary['available']} "
+                           "(--max-train-per-class 0 trains on all)")
+            self._drawn[key] = selected
+            self._selections[key] = {**selected, "train": capped}
         return self._selections[key]
 
     def data(self, task: Task, splits: tuple[str, ...] = SPLITS, fold: int = 0) -> dict[str, TaskData]:
-        """The images and tracks of ``splits`` of ``fold`` (the other splits come back empty)."""
-        selected = self.selection(task, fold)
-        return self._build(task, {s: (selected[s] if s in splits else []) for s in SPLITS})
+        """The images and tracks of ``splits`` of ``fold`` (the other splits come back empty).
+
+        The last answer is kept: `run` asks for a task's data and then, when the model must be
+        trained, asks again for the same images, which would otherwise be computed twice."""
+        key = (task.name, tuple(splits), fold)
+        if self._last_data is None or self._last_data[0] != key:
+            selected = self.selection(task, fold)
+            self._last_data = (key, self._build(task, {s: (selected[s] if s in splits else []) for s in SPLITS}))
+        return self._last_data[1]
 
     def eval_data(self, task: Task, splits: tuple[str, ...], fold: int = 0) -> TaskData:
         """The samples of ``splits`` pooled into one TaskData (e.g. every speaker of a corpus that only
-        evaluates models trained on another)."""
-        selected = self.selection(task, fold)
+        evaluates models trained on another): the training split uncapped."""
+        self.selection(task, fold)
+        selected = self._drawn[(task.name, fold)]
         pooled = {s: [] for s in SPLITS} | {"test": [item for s in splits for item in selected[s]]}
         return self._build(task, pooled)["test"]
 
@@ -356,4 +384,4 @@ class Experiment:
 
     def with_corpus(self, spec: str, seed: int) -> "Experiment":
         """The same run on another corpus (same split seed, profile and models' config)."""
-        return replace(self, corpus_spec=(spec, seed), _selections={})
+        return replace(self, corpus_spec=(spec, seed), _selections={}, _drawn={}, train_caps={}, _last_data=None)

@@ -359,7 +359,9 @@ def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp
         "samples": {o.task: o.draw for o in outcomes},  # the test samples attributed per task, and the rule
         "models": {o.task: {k: o.model_meta.get(k) for k in ("config_hash", "test_accuracy", "val_accuracy",
                                                                 "n_test", "checkpoint", "cached", "train_seconds",
-                                                                "best_epoch")}
+                                                                "best_epoch", "n_train", "precision", "threads",
+                                                                "still_improving")}
+                   | {"train_cap": exp.train_caps.get(o.task)}
                    | ({"band_removal": o.model_meta["band_removal"]} if "band_removal" in o.model_meta else {})
                    | ({"intervention": intervention_summary(o.model_meta["intervention"])}
                       if "intervention" in o.model_meta else {})

@@ -24,7 +24,9 @@ def parse(command: str, *extra: str) -> RunConfig:
     RunConfig(methods=("gradcam@layer=layer3", "input_energy"), metrics=("formant_band_lift@formants=1+2", "f0_band_mass"),
               tasks=("vowel5-4k", "voicing"), corpus="aligned:/data/x y", profile="smoke", arch="resnet34",
               seed=3, train_seed=5, target="predicted", batch_size=4, max_samples=2, weights=Path("/w/r18.pt"),
-              call_timeout=30.5, epochs=1, image_size=64, speakers_per_group=3),
+              call_timeout=30.5, epochs=1, image_size=64, speakers_per_group=3, max_train_per_class=100),
+    RunConfig(methods=("cam",), metrics=("f0_band_mass",), tasks=("voicing",), corpus="synthetic:hard",
+              max_train_per_class=0),
 ])
 def test_the_printed_command_parses_back_to_the_same_config(cfg):
     assert parse(cfg.command()) == cfg
@@ -83,3 +85,26 @@ def test_train_seed_defaults_to_the_seed_and_keeps_run_ids():
     other = RunConfig(**{**base.__dict__, "train_seed": 7})
     assert other.model_seed == 7 and other.identity() == {**base.identity(), "train_seed": 7}
     assert "--train-seed 7" in other.command() and parse(other.command()) == other
+
+
+def test_the_training_cap_draws_the_train_split_only_and_says_so(tmp_path, capsys):
+    cfg = RunConfig(methods=("cam",), metrics=("f0_band_mass",), tasks=("vowel5",), profile="smoke", output=tmp_path,
+                    progress=False, max_train_per_class=2)
+    exp = Experiment.create(cfg)
+    task = exp.plan.tasks[0]
+    uncapped = Experiment.create(RunConfig(**{**cfg.__dict__, "max_train_per_class": 0})).selection(task)
+    capped = exp.selection(task)
+    counts = {c: sum(1 for _, k in capped["train"] if k == c) for c in range(len(task.classes))}
+    assert set(counts.values()) == {2} and len({s.speaker for s, _ in capped["train"]}) >= 2
+    ids = lambda items: [(s.id, c) for s, c in items]  # noqa: E731
+    assert ids(capped["val"]) == ids(uncapped["val"]) and ids(capped["test"]) == ids(uncapped["test"])
+    assert exp.train_caps["vowel5"] == {"per_class": 2, "available": len(uncapped["train"]), "kept": 10,
+                                        "speakers": len({s.speaker for s, _ in capped["train"]})}
+    assert "training set capped at 2 segments per class" in capsys.readouterr().err
+    assert len(exp.eval_data(task, ("train",))) == len(uncapped["train"])  # evaluation sees every segment
+    assert exp.profile.max_train_per_class == 2
+
+
+def test_a_negative_training_cap_exits_2_naming_the_option(tmp_path, capsys):
+    code = main(["run", "--profile", "smoke", "--max-train-per-class", "-1", "--output", str(tmp_path / "o")])
+    assert code == 2 and "--max-train-per-class must be an integer of at least 0" in capsys.readouterr().err

@@ -110,7 +110,8 @@ def add_corpus_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_size_options(p: argparse.ArgumentParser) -> None:
-    """Reduced-size runs (shared with `study`): override the profile's epochs, image size and corpus size."""
+    """Reduced-size runs (shared with `study`): override the profile's epochs, image size, corpus size and the
+    training segments per class."""
     from ..model.profiles import SIZE_OVERRIDES
 
     p.add_argument("--epochs", type=int, default=None, metavar="N",
@@ -120,6 +121,9 @@ def add_size_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--speakers-per-group", type=int, default=None, metavar="N",
                    help="override the synthetic corpus's speakers per group (men / women / children; at least "
                         f"{SIZE_OVERRIDES['speakers_per_group']})")
+    p.add_argument("--max-train-per-class", type=int, default=None, metavar="N",
+                   help="train on at most N segments per class, drawn round-robin over speakers (0 = all; default: "
+                        "the profile's: cpu 500, paper all); part of the model's config")
 
 
 def config_from_args(args: argparse.Namespace) -> "RunConfig":

@@ -2,6 +2,11 @@
 
 No augmentation moves, rescales or flips the frequency axis or reverses time (the study's
 RandomResizedCrop and horizontal flip did both): only small time shifts and additive noise.
+The recipe's speed-ups (docs/performance.md): bfloat16 autocast on a CPU with native bf16
+(``Profile.cpu_bf16``) and progressive resizing (``Profile.epoch_scales``: early epochs on
+whole images shrunk by area averaging, every image by the same factor, so row i still spans the
+same Hz; the last epoch always at full size). Validation, the checkpoint choice and the test
+accuracy are always at full size and in float32, as the model is used afterwards.
 """
 
 from __future__ import annotations
@@ -53,7 +58,14 @@ def model_config(task: Task, profile: Profile, corpus_fingerprint: str, seed: in
         "lr": profile.lr, "patience": profile.patience, "schedule": profile.max_lr_schedule,
         "corpus": corpus_fingerprint, "seed": seed, "format": 2,
     } | ({} if task.shortcut is None else {"shortcut": task.shortcut.as_dict()}) | (  # the planted bands, when any
-        {} if train_seed in (None, seed) else {"train_seed": train_seed}) | ({} if split is None else {"split": split})
+        {} if train_seed in (None, seed) else {"train_seed": train_seed}) | ({} if split is None else {"split": split}) | (
+        _recipe(profile))
+
+
+def _recipe(profile: Profile) -> dict[str, Any]:
+    """The recipe fields a profile sets away from their defaults (so older configs keep their hash)."""
+    return {k: v for k, v in {"cpu_bf16": profile.cpu_bf16, "epoch_scales": list(profile.epoch_scales),
+                              "max_train_per_class": profile.max_train_per_class}.items() if v}
 
 
 def augment(x: torch.Tensor, gen: torch.Generator, max_shift: int) -> torch.Tensor:
@@ -64,6 +76,11 @@ def augment(x: torch.Tensor, gen: torch.Generator, max_shift: int) -> torch.Tens
         cols = (torch.arange(w)[None, :] - shifts[:, None]) % w
         x = torch.gather(x, 3, cols[:, None, None, :].expand(-1, x.shape[1], x.shape[2], -1))
     return x + 0.01 * torch.randn(x.shape, generator=gen)
+
+
+def resize(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Images [B, C, H, W] shrunk to ``size`` x ``size`` by area averaging (unchanged at their own size)."""
+    return x if x.shape[-1] == size and x.shape[-2] == size else F.interpolate(x, size=(size, size), mode="area")
 
 
 def checkpoint_path(checkpoint_dir: Path, task: Task, profile: Profile, chash: str) -> Path:
@@ -136,7 +153,10 @@ def _load_resume(path: Path, chash: str) -> dict[str, Any] | None:
 
 
 def _train(model: SpectrogramClassifier, task: Task, splits: dict[str, TaskData], profile: Profile, *,
-           seed: int, device: str, progress: bool, resume_path: Path, chash: str) -> dict[str, Any]:
+           seed: int, device: str, progress: bool, resume_path: Path, chash: str,
+           after_epoch: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Train ``model`` per ``profile``; ``after_epoch`` (benchmarks/time_to_accuracy.py) is called with each
+    epoch's history entry, outside the epoch's timing."""
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     env = distributed.current()
@@ -165,33 +185,52 @@ def _train(model: SpectrogramClassifier, task: Task, splits: dict[str, TaskData]
             if profile.patience and st["best_epoch"] and epoch - st["best_epoch"] >= profile.patience:
                 break  # early stopping on validation accuracy
             t0 = time.time()
+            size = profile.epoch_size(epoch)
             losses = _train_epoch(net, train, opt, sched, gen, profile, device, progress and env.is_main,
-                                  desc=f"[{task.name}] train epoch {epoch + 1}/{profile.epochs}")
+                                  desc=f"[{task.name}] train epoch {epoch + 1}/{profile.epochs}", size=size)
             gpu.synchronize(device)
             seconds = time.time() - t0
             val_acc = accuracy(model, val, device, profile.eval_batch_size)
-            st["history"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_accuracy": val_acc})
+            st["history"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_accuracy": val_acc,
+                                  "image_size": size, "train_seconds": seconds, "seconds": time.time() - t0})
             if val_acc > st["best_acc"]:
                 st.update(best_acc=val_acc, best_state=copy.deepcopy(model.state_dict()), best_epoch=epoch + 1)
             st.update(epoch=epoch + 1, seen=st["seen"] + len(train), seconds=st["seconds"] + time.time() - t0)
             if env.is_main:
                 _save_resume(resume_path, chash, model, opt, sched, gen, st)
             say(f"[{task.name}] epoch {epoch + 1}: loss {np.mean(losses):.3f}, val accuracy {val_acc:.3f} "
-                f"({len(train) / max(seconds, 1e-9):.1f} train images/s)")
+                f"({len(train) / max(seconds, 1e-9):.1f} train images/s at {size} px)")
+            if after_epoch is not None:
+                after_epoch(st["history"][-1])
     model.load_state_dict(st["best_state"])
     test_acc = accuracy(model, test, device, profile.eval_batch_size)  # measured once, on held-out speakers
-    say(f"[{task.name}] best epoch {st['best_epoch']} (val {st['best_acc']:.3f}); test accuracy {test_acc:.3f}")
+    improving = still_improving(st["history"])
+    say(f"[{task.name}] best epoch {st['best_epoch']} of {len(st['history'])} (val {st['best_acc']:.3f}); "
+        f"test accuracy {test_acc:.3f}" + (" - validation accuracy was still rising at the last epoch: more "
+                                           "epochs (--epochs) may help" if improving else ""))
     return {
         "task": task.name, "arch": profile.arch, "image_size": profile.image_size, "profile": profile.name,
         "best_epoch": st["best_epoch"], "val_accuracy": st["best_acc"], "test_accuracy": test_acc,
         "n_test": len(test), "n_train": len(train), "n_val": len(val), "train_seconds": st["seconds"],
         "train_images_per_second": st["seen"] / max(st["seconds"], 1e-9), "device": device,
-        "history": st["history"],
+        "history": st["history"], "precision": gpu.training_precision(device, profile.cpu_bf16),
+        "threads": torch.get_num_threads(),  # a CPU model's weights depend on it (reduction order)
+        "still_improving": improving,
     } | ({"world_size": env.world_size} if env.active else {})
 
 
+def still_improving(history: list[dict[str, Any]]) -> bool:
+    """True when the last epoch was the best and raised validation accuracy over the one before:
+    training stopped while the model was still getting better (more epochs may help)."""
+    if len(history) < 2:
+        return False
+    last, before = history[-1]["val_accuracy"], history[-2]["val_accuracy"]
+    return last > before and last >= max(h["val_accuracy"] for h in history)
+
+
 def _train_epoch(model: torch.nn.Module, train: TaskData, opt: torch.optim.Optimizer, sched: Any,
-                 gen: torch.Generator, profile: Profile, device: str, progress: bool, desc: str) -> list[float]:
+                 gen: torch.Generator, profile: Profile, device: str, progress: bool, desc: str,
+                 size: int) -> list[float]:
     model.train()
     env = distributed.current()
     order = torch.randperm(len(train), generator=gen)
@@ -199,13 +238,13 @@ def _train_epoch(model: torch.nn.Module, train: TaskData, opt: torch.optim.Optim
     losses = []
     for idx in progress_bar(batches, desc=desc, unit="batch", enabled=progress):
         # the whole global batch is augmented on every rank: one random stream, as in a single process
-        x = augment(train.images[idx], gen, max_shift=profile.image_size // 16)
+        x = resize(augment(train.images[idx], gen, max_shift=profile.image_size // 16), size)
         y = train.targets[idx]
         if env.active:  # this rank's part; DDP averages gradients over ranks, so scale the summed loss
             part = distributed.local_slice(len(idx), env)
             x, y = x[part], y[part]
         x = gpu.to_device(x, device, channels_last=True)
-        with gpu.autocast(device):
+        with gpu.autocast(device, cpu_bf16=profile.cpu_bf16):
             logits = model(x)
         if env.active:
             local = F.cross_entropy(logits.float(), y.to(device), reduction="sum")

@@ -1,10 +1,12 @@
-"""The GPU path of training and inference: mixed precision, channels_last, pinned-memory copies.
+"""Device-specific speed-ups of training and inference: mixed precision, channels_last, pinned copies.
 
-Every helper is a no-op on CPU, so the CPU path (and its bitwise reproducibility) is untouched:
-autocast only when the device is CUDA, pinning only when there is a CUDA device to copy to.
 Mixed precision is bfloat16 autocast (no loss scaling needed; batch norm and the loss stay in
-float32 under autocast). Batches are augmented on the CPU from the CPU generator, so the random
-stream is the same on every device, then pinned and copied asynchronously.
+float32 under autocast): always on CUDA; on a CPU only when asked (``cpu_bf16``, the cpu profile's
+training recipe) and only where oneDNN has native bf16 kernels (AVX512-BF16 or AMX), since
+emulated bf16 is slower than float32. Inference on a CPU stays float32, so attributions and the
+reported accuracy are those of the float32 model. Pinning only happens when there is a CUDA
+device to copy to. Batches are augmented on the CPU from the CPU generator, so the random stream
+is the same on every device, then pinned and copied asynchronously.
 """
 
 from __future__ import annotations
@@ -19,10 +21,22 @@ def is_cuda(device: str | torch.device) -> bool:
     return torch.device(device).type == "cuda"
 
 
-def autocast(device: str | torch.device) -> ContextManager[object]:
-    """bfloat16 autocast on CUDA; nothing elsewhere."""
+def cpu_bf16_supported() -> bool:
+    """Whether this CPU's oneDNN runs bfloat16 natively (AVX512-BF16 or AMX)."""
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def training_precision(device: str | torch.device, cpu_bf16: bool) -> str:
+    """``bf16`` where training runs under bfloat16 autocast on ``device``, else ``fp32``."""
+    return "bf16" if is_cuda(device) or (cpu_bf16 and cpu_bf16_supported()) else "fp32"
+
+
+def autocast(device: str | torch.device, *, cpu_bf16: bool = False) -> ContextManager[object]:
+    """bfloat16 autocast on CUDA, and on a CPU with native bf16 when ``cpu_bf16``; nothing elsewhere."""
     if is_cuda(device):
         return torch.autocast("cuda", dtype=torch.bfloat16)
+    if training_precision(device, cpu_bf16) == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
     return nullcontext()
 
 

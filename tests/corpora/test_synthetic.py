@@ -48,3 +48,83 @@ def test_vowel_spectrum_peaks_near_true_f1_f2(label):
         pf = freqs[peaks]
         hits.append(min(abs(pf - f1)) / f1 < 0.15 and min(abs(pf - f2)) / f2 < 0.15)
     assert all(hits)
+
+
+# ---- the hard variant (--corpus synthetic:hard) ----
+
+from dataclasses import replace  # noqa: E402
+
+from specxai_bench.data.corpora.synthetic import (  # noqa: E402
+    CONSONANTS,
+    HARD_SPEAKER_FACTOR,
+    VARIANTS,
+    make_speakers,
+    variant,
+)
+from specxai_bench.data.corpora.targets import CORONALS, GROUP_F0, GROUP_F0_RANGE  # noqa: E402
+
+SMALL = SyntheticConfig(speakers_per_group=1, vowel_tokens=2, consonant_tokens=2)
+
+
+@pytest.fixture(scope="module")
+def hard_corpus():
+    return synthesize(variant(SMALL, "hard"))
+
+
+def test_the_hard_variant_keeps_the_size_with_more_speakers(hard_corpus):
+    hard = variant(SMALL, "hard")
+    assert hard.speakers_per_group == HARD_SPEAKER_FACTOR * SMALL.speakers_per_group
+    assert (hard.vowel_tokens, hard.consonant_tokens) == (1, 1)
+    per_speaker = lambda c: len(VOWELS) * c.vowel_tokens + len(CONSONANTS) * c.consonant_tokens  # noqa: E731
+    assert len(hard_corpus) == 3 * hard.speakers_per_group * per_speaker(hard) == 3 * per_speaker(SMALL)
+    assert hard_corpus.name == "synthetic-hard"
+    assert {f: getattr(hard, f) for f in VARIANTS["hard"]} == VARIANTS["hard"]
+    assert variant(SMALL, "easy") is SMALL
+    with pytest.raises(ValueError, match="unknown synthetic corpus variant 'medium'"):
+        variant(SMALL, "medium")
+
+
+def test_the_easy_corpus_is_unchanged_by_the_hard_knobs_defaults():
+    """The hard variant's knobs default to the easy corpus: a config that names them is the same corpus."""
+    small = replace(SMALL, vowel_tokens=1, consonant_tokens=1)
+    named = replace(small, duration_scale=0.6, rate_sd=0.15, min_vowel_ms=60.0, undershoot=0.0, context=False)
+    assert synthesize(named).fingerprint() == synthesize(small).fingerprint()
+
+
+def test_hard_tokens_are_cut_from_their_context_with_true_tracks(hard_corpus):
+    for s in hard_corpus.segments:
+        assert s.start > 0 and s.utterance == s.id  # a token cut from the middle of its utterance
+        assert np.isfinite(s.audio).all() and len(s.audio) > 0
+        assert s.tracks.times[-1] <= s.duration + 0.005
+        if s.label in VOWELS:
+            assert np.isfinite(s.tracks.formants).all()
+
+
+def test_hard_speakers_span_the_groups_f0_ranges():
+    speakers = make_speakers(replace(variant(SMALL, "hard"), speakers_per_group=200), np.random.default_rng(0))
+    for group, (lo, hi) in GROUP_F0_RANGE.items():
+        f0 = np.array([GROUP_F0[group] * s.f0_scale for s in speakers if s.group == group])
+        assert f0.min() >= lo and f0.max() <= hi
+        assert f0.min() < lo + 0.1 * (hi - lo) and f0.max() > hi - 0.1 * (hi - lo)  # the whole range
+
+
+def test_hard_vowels_are_shorter_and_uw_is_fronted_after_coronals():
+    from specxai_bench.data.corpora import synthetic
+
+    cfg = variant(SMALL, "hard")
+    spk = make_speakers(cfg, np.random.default_rng(0))[0]
+    easy_spk = make_speakers(SMALL, np.random.default_rng(0))[0]
+    f2 = {}
+    for before in ("p", "t"):
+        f2[before] = np.median([synthetic._vowel(spk, "uw", cfg, np.random.default_rng(i), before=before,
+                                                 after="p")[3][:, 1].max() for i in range(20)])
+    assert "t" in CORONALS and f2["t"] > 1.2 * f2["p"]
+    dur = lambda c, s: np.median([len(synthetic._vowel(s, "aa", c, np.random.default_rng(i))[0])  # noqa: E731
+                                  for i in range(20)])
+    assert dur(cfg, spk) < 0.85 * dur(SMALL, easy_spk)
+
+
+def test_every_context_consonant_has_a_place_and_a_level():
+    from specxai_bench.data.corpora.targets import CONSONANT_LEVEL_DB, PLACE
+
+    assert set(CONSONANTS) <= set(PLACE) and set(CONSONANTS) <= set(CONSONANT_LEVEL_DB)

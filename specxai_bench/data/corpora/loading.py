@@ -1,9 +1,9 @@
 """`--corpus` specs -> a Corpus: the embedded synthetic corpus or a real aligned one.
 
-``synthetic`` (default) | ``aligned:PATH`` (wav + .PHN or .TextGrid, TIMIT's layout included) |
-``ljspeech:ROOT,ALIGNMENTS`` (LJSpeech-1.1 with a folder of MFA TextGrids). A corpus keeps its
-own sample rate; ``sample_rate`` resamples it down (never up), e.g. to meet another corpus's rate.
-Praat's tracks of real corpora go to the cache shared by every output folder.
+``synthetic`` (default; ``synthetic:hard`` for the hard variant) | ``aligned:PATH`` (wav + .PHN or
+.TextGrid, TIMIT's layout included) | ``ljspeech:ROOT,ALIGNMENTS`` (LJSpeech-1.1 with a folder of MFA
+TextGrids). A corpus keeps its own sample rate; ``sample_rate`` resamples it down (never up), e.g. to
+meet another corpus's rate. Praat's tracks of real corpora go to the cache shared by every output folder.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import librosa
 from ...errors import ConfigError, UnknownNameError
 from ...runtime.progress import status
 from .base import Corpus
-from .synthetic import SyntheticConfig, synthesize
+from .synthetic import VARIANTS, SyntheticConfig, synthesize, variant
 
 KINDS = ("synthetic", "aligned", "ljspeech")
 
@@ -31,15 +31,16 @@ def load_corpus(spec: str, *, synthetic: SyntheticConfig, seed: int, labels: Ite
     sample rate an aligned corpus's .PHN offsets count, when not the wav's."""
     kind, _, arg = spec.partition(":")
     if kind not in KINDS:
-        raise UnknownNameError(f"unknown corpus kind {kind!r} in --corpus {spec!r}; use synthetic, "
+        raise UnknownNameError(f"unknown corpus kind {kind!r} in --corpus {spec!r}; use synthetic, synthetic:hard, "
                                "aligned:PATH or ljspeech:ROOT,ALIGNMENTS")
     if kind == "synthetic":
-        if arg:
-            raise ConfigError(f"--corpus synthetic takes no path (got {spec!r})")
+        if arg and arg not in VARIANTS:
+            raise ConfigError(f"--corpus {spec!r}: unknown synthetic corpus variant {arg!r}; use "
+                              + " or ".join(f"synthetic:{v}" for v in VARIANTS) + " (synthetic = synthetic:easy)")
         if speaker_from != "parent":
             raise ConfigError(f"--speaker-from reads speakers from an aligned corpus's folders; --corpus {spec} has "
                               "its own speakers")
-        corpus = synthesize(replace(synthetic, seed=seed), progress=progress)
+        corpus = synthesize(variant(replace(synthetic, seed=seed), arg or "easy"), progress=progress)
         return corpus if sample_rate is None else resample_down(corpus, sample_rate)
     if not arg:
         raise ConfigError(f"--corpus {kind} needs a path: {kind}:PATH")

@@ -78,3 +78,23 @@ NASAL_FORMANTS = {"m": (280.0, 1100.0, 2300.0), "n": (280.0, 1600.0, 2600.0)}
 # Mean speaker scaling of formants relative to men (phonetics.md: women 1.15-1.20, children 1.25-1.35)
 GROUP_FORMANT_SCALE = {"men": 1.0, "women": 1.17, "children": 1.3}
 GROUP_F0 = {"men": 130.0, "women": 220.0, "children": 240.0}
+
+# Typical speaking F0 ranges by group, Hz (shared/reference/phonetics.md): the hard corpus draws
+# each speaker's mean F0 anywhere in these.
+GROUP_F0_RANGE = {"men": (85.0, 180.0), "women": (165.0, 255.0), "children": (200.0, 350.0)}
+
+# Consonant place for the formant transitions of a neighbouring vowel: index into the F2 loci
+# (synthetic.F2_LOCI: labial, alveolar, velar); None = no oral constriction (/hh/: the vowel's own
+# formants throughout). Dental and post-alveolar places share the alveolar and velar loci.
+PLACE = {"p": 0, "f": 0, "v": 0, "m": 0, "t": 1, "s": 1, "z": 1, "th": 1, "dh": 1, "n": 1,
+         "sh": 2, "zh": 2, "k": 2, "hh": None}
+# Coronal consonants, after which American English /u/ is fronted (F2 1,300-1,800 Hz; phonetics.md)
+CORONALS = ("t", "s", "z", "th", "dh", "n", "sh", "zh")
+UW_FRONTED_F2 = (1300.0, 1800.0)  # men's range; scaled per speaker like every formant
+# Neutral vowel (schwa) of men, F1-F4 Hz: where short vowels' formants drift (undershoot)
+SCHWA = (500.0, 1500.0, 2500.0, 3500.0)
+# Level of each consonant relative to the vowels around it in a context utterance (RMS, dB): the
+# approximate order of English phone intensities (sibilants and nasals a few to ~12 dB below a vowel,
+# stops and /f/ ~15 dB, /th/ the weakest); the easy corpus normalises each phone on its own instead.
+CONSONANT_LEVEL_DB = {"sh": -5.0, "zh": -6.0, "m": -6.0, "n": -8.0, "s": -11.0, "z": -11.0, "t": -12.0,
+                      "k": -12.0, "hh": -14.0, "p": -15.0, "f": -16.0, "v": -16.0, "dh": -20.0, "th": -22.0}
