@@ -74,13 +74,14 @@ class ModelAdapter:
             if grad:
                 output = output.detach().requires_grad_(True)
                 captured.append(output)
+                torch.set_grad_enabled(True)  # from here on the layers above record the graph; no_grad restores
                 return output
             captured.append(output.detach())
             return None
 
         handle = module.register_forward_hook(hook)
         try:
-            with torch.set_grad_enabled(grad):
+            with torch.no_grad():  # the layers below ``layer`` record no graph and keep no activations
                 logits = self.model(images)
         finally:
             handle.remove()
