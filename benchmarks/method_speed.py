@@ -28,6 +28,7 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
+from specxai_bench.data.spectrogram import FrequencyAxis
 from specxai_bench.io import atomic_write_text
 from specxai_bench.methods import METHODS
 from specxai_bench.model.classifier import SpectrogramClassifier
@@ -52,6 +53,7 @@ def main() -> None:
     model = SpectrogramClassifier(args.arch, 5).eval()
     images = torch.rand(args.batch, 1, args.size, args.size, generator=torch.Generator().manual_seed(0))
     targets = torch.arange(args.batch) % 5
+    axis = FrequencyAxis(0.0, 11025.0, args.size)  # the full band of the synthetic corpus's 22,050 Hz
     with torch.no_grad():
         model(images)  # warm-up
 
@@ -64,7 +66,7 @@ def main() -> None:
     for name in METHODS.resolve(args.methods):
         if any(fnmatch.fnmatchcase(name, e) for e in excluded):
             continue
-        method = METHODS.get(name)(model)
+        method = METHODS.get(name)(model).with_axis(axis)  # band_prior places its map by frequency
         n = args.slow_batch if any(fnmatch.fnmatchcase(name, e) for e in slow) else args.batch
         start = time.perf_counter()
         method.attribute(images[:n], targets[:n])

@@ -59,7 +59,8 @@ def _concat(parts: list):
                    ids=sum((p.ids for p in parts), ()), labels=sum((p.labels for p in parts), ()),
                    speakers=sum((p.speakers for p in parts), ()), groups=sum((p.groups for p in parts), ()),
                    f0=np.concatenate([p.f0 for p in parts]), formants=np.concatenate([p.formants for p in parts]),
-                   bands=None if first.bands is None else np.concatenate([p.bands for p in parts]))
+                   **{k: None if getattr(first, k) is None else np.concatenate([getattr(p, k) for p in parts])
+                      for k in ("bands", "boxes", "durations")})
 
 
 def _one_epoch(model: torch.nn.Module, train, batch: int) -> float:
