@@ -86,7 +86,8 @@ def label(entry: Entry, entries: list[Entry]) -> str:
     table holds both); baselines in italics with a dagger."""
     text = entry.method
     if sum(e.method == entry.method and e.target_mode == entry.target_mode for e in entries) > 1:
-        text += f" ({', '.join(f'{k}={v}' for k, v in json.loads(entry.options).items())})"
+        options = json.loads(entry.options)  # only the options set away from their defaults
+        text += f" ({', '.join(f'{k}={v}' for k, v in options.items())})" if options else " (defaults)"
     if len({e.target_mode for e in entries}) > 1:
         text += f" [{entry.target_mode} class]"
     return f"*{text}* †" if is_baseline(entry.method) else text

@@ -89,3 +89,13 @@ def test_regenerated_boards_carry_no_local_paths_and_the_same_bytes(tmp_path):
     assert b"`specxai-bench leaderboard --results stores/results.sqlite --out boards --n-resamples 499`" in \
         first["vowel5.md"]
     assert b"store 1 of 1" in first["vowel5.md"]
+
+
+def test_a_method_with_variants_labels_each_by_its_options_and_the_default_as_defaults():
+    from specxai_bench.results.board import Entry
+    from specxai_bench.results.cells import label
+
+    entries = [Entry("input_energy", "{}", "true"), Entry("input_energy", '{"scale": "power"}', "true"),
+               Entry("cam", "{}", "true")]
+    assert [label(e, entries) for e in entries] == [
+        "*input_energy (defaults)* †", "*input_energy (scale=power)* †", "cam"]
