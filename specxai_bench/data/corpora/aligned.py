@@ -32,13 +32,7 @@ from ..phonetics import (
     slice_tracks,
     voiced_f0,
 )
-from .audio_files import (
-    MIN_SAMPLE_RATE,
-    is_silent,
-    mix_down,
-    phn_rate_warning,
-    read_channels,
-)
+from .audio_files import MIN_SAMPLE_RATE, is_silent, mix_down, phn_rate_warning, read_channels
 from .base import Corpus, Segment
 from .intervals import Interval
 from .labels import (
