@@ -148,7 +148,12 @@ def _training(r: dict) -> list[Row]:
                        f"{t['schedule_images_per_s']:.1f} images/s", f"plain {t['plain_train_images_per_s']:.1f} images/s",
                        _x(t["schedule_ratio"]), ">= 2x" if t["device"] == "cpu" and t["arch"] == "resnet18" else "—",
                        t["schedule_ratio"] >= 2 if t["device"] == "cpu" and t["arch"] == "resnet18" else None))
-        out.append(row(f"{what}: evaluation (no-grad forward, float32 on a CPU)", f"{t['eval_images_per_s']:.1f} images/s"))
+        out.append(row(f"{what}: evaluation (no-grad forward, float32 on a CPU: the test accuracy)",
+                       f"{t['eval_images_per_s']:.1f} images/s"))
+        if "validation_images_per_s" in t:
+            out.append(row(f"{what}: validation passes (no-grad forward in the training's precision, {t['amp']})",
+                           f"{t['validation_images_per_s']:.1f} images/s", f"float32 {t['eval_images_per_s']:.1f} images/s",
+                           _x(t["validation_images_per_s"] / t["eval_images_per_s"])))
     gpu = [t for t in r["throughput"] if t["device"].startswith("cuda") and t["arch"] == "resnet101"]
     if gpu:
         best = max(t["train_images_per_s"] for t in gpu)

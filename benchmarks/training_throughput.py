@@ -97,16 +97,21 @@ def throughput(arch: str, profile: Profile, batch: int, steps: int, warmup: int,
     schedule = len(epoch_sizes) / sum(1.0 / rate[f"recipe@{s}"] for s in epoch_sizes)
     plain = rate["plain"]
     model = _model(arch, device, True).eval()
+    # evaluation as predict() runs it: the test accuracy (float32 on a CPU) and the validation passes (in the
+    # training's precision: bf16 where the profile trains in it), interleaved so both see the same load
+    evals: dict[bool, list[float]] = {False: [], True: []}
     with torch.no_grad():
         for _ in range(warmup):
             model(gpu.to_device(x_cpu, device))
-        gpu.synchronize(device)
-        t = time.perf_counter()
-        for _ in range(steps):
-            with gpu.autocast(device):
+        for i in range(2 * steps):
+            bf16 = bool(i % 2) and profile.cpu_bf16
+            gpu.synchronize(device)
+            t = time.perf_counter()
+            with gpu.autocast(device, cpu_bf16=bf16):
                 model(gpu.to_device(x_cpu, device)).argmax(1).cpu()
-        gpu.synchronize(device)
-        evaluate = steps * batch / (time.perf_counter() - t)
+            gpu.synchronize(device)
+            evals[bool(i % 2)].append(time.perf_counter() - t)
+    evaluate, validate = (batch / statistics.median(evals[k]) for k in (False, True))
     peak = torch.cuda.max_memory_allocated() / 2**20 if gpu.is_cuda(device) else None
     return {"arch": arch, "size": size, "batch": batch, "steps": steps, "device": device,
             "amp": gpu.training_precision(device, profile.cpu_bf16), "profile": profile.name,
@@ -114,7 +119,7 @@ def throughput(arch: str, profile: Profile, batch: int, steps: int, warmup: int,
             "train_images_per_s": rate[f"recipe@{size}"], "recipe_images_per_s_by_size": {
                 s: rate[f"recipe@{s}"] for s in sizes}, "full_size_ratio": rate[f"recipe@{size}"] / plain,
             "schedule_images_per_s": schedule, "schedule_ratio": schedule / plain,
-            "eval_images_per_s": evaluate, "peak_cuda_mb": peak, "load_average": os.getloadavg()[0],
+            "eval_images_per_s": evaluate, "validation_images_per_s": validate, "peak_cuda_mb": peak, "load_average": os.getloadavg()[0],
             "seconds": {k: v for k, v in times.items()}}
 
 

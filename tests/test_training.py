@@ -150,6 +150,29 @@ def test_the_recipe_is_part_of_the_model_config_and_old_configs_keep_their_hash(
     assert len(hashes) == 4
 
 
+def test_validation_runs_in_the_training_precision_and_the_test_accuracy_in_float32(small_corpus, tmp_path,
+                                                                                       monkeypatch):
+    from dataclasses import replace
+
+    from specxai_bench.model import predict, training
+
+    task, splits, profile = _tiny_setup(small_corpus, tmp_path)
+    seen: list[bool] = []  # cpu_bf16 of every accuracy measurement, in order
+    real = predict.predict
+
+    def spy(*args, cpu_bf16=False, **kwargs):
+        seen.append(cpu_bf16)
+        return real(*args, cpu_bf16=cpu_bf16, **kwargs)
+
+    monkeypatch.setattr(predict, "predict", spy)
+    bf16 = replace(profile, cpu_bf16=True)
+    _, meta = training.train_or_load(task, splits, bf16, corpus_fingerprint="fp", seed=0, device="cpu",
+                                     progress=False, checkpoint_dir=tmp_path / "bf16")
+    assert seen == [True] * bf16.epochs + [False]  # every validation in bf16; the test accuracy in float32
+    assert "bf16_validation" in meta["config"] and "bf16_validation" not in training.model_config(
+        task, profile, "fp", 0)  # the checkpoint choice is part of the model's name
+
+
 @pytest.mark.parametrize("curve, improving", [
     ([0.5, 0.8, 0.9], True),    # best at the last epoch and still rising
     ([0.5, 0.9, 0.9], False),   # flat at the end

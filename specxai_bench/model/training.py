@@ -5,8 +5,10 @@ RandomResizedCrop and horizontal flip did both): only small time shifts and addi
 The recipe's speed-ups (docs/performance.md): bfloat16 autocast on a CPU with native bf16
 (``Profile.cpu_bf16``) and progressive resizing (``Profile.epoch_scales``: early epochs on
 whole images shrunk by area averaging, every image by the same factor, so row i still spans the
-same Hz; the last epoch always at full size). Validation, the checkpoint choice and the test
-accuracy are always at full size and in float32, as the model is used afterwards.
+same Hz; the last epoch always at full size). Validation (the checkpoint choice) runs at full size
+in the training's precision (bf16 where the profile trains in it: 2.1x faster per image than float32
+on this EPYC, as on CUDA); the test accuracy is measured once in float32 on a CPU, as the model is
+used afterwards.
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ def model_config(task: Task, profile: Profile, corpus_fingerprint: str, seed: in
 
 def _recipe(profile: Profile) -> dict[str, Any]:
     """The recipe fields a profile sets away from their defaults (so older configs keep their hash)."""
-    return {k: v for k, v in {"cpu_bf16": profile.cpu_bf16, "epoch_scales": list(profile.epoch_scales),
+    return {k: v for k, v in {"cpu_bf16": profile.cpu_bf16, "bf16_validation": profile.cpu_bf16,
+                              "epoch_scales": list(profile.epoch_scales),
                               "max_train_per_class": profile.max_train_per_class}.items() if v}
 
 
@@ -190,7 +193,7 @@ def _train(model: SpectrogramClassifier, task: Task, splits: dict[str, TaskData]
                                   desc=f"[{task.name}] train epoch {epoch + 1}/{profile.epochs}", size=size)
             gpu.synchronize(device)
             seconds = time.time() - t0
-            val_acc = accuracy(model, val, device, profile.eval_batch_size)
+            val_acc = accuracy(model, val, device, profile.eval_batch_size, cpu_bf16=profile.cpu_bf16)
             st["history"].append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_accuracy": val_acc,
                                   "image_size": size, "train_seconds": seconds, "seconds": time.time() - t0})
             if val_acc > st["best_acc"]:
