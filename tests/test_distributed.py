@@ -161,15 +161,28 @@ def test_synced_batchnorm_and_ddp_match_one_process_on_the_global_batch():
 
 # ---- the CLI under torchrun vs one process ----
 
-def _run(out: Path, procs: int) -> subprocess.CompletedProcess:
-    launcher = ([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(procs), "-m"]
-                if procs > 1 else [sys.executable, "-m"])
-    cmd = launcher + ["specxai_bench", "run", "--profile", "smoke", "--tasks", "vowel5-4k,voicing",
-                      "--methods", "cam,gradcam,random", "--batch-size", "4", "--output", str(out), "--no-progress"]
+ARGV = ["run", "--profile", "smoke", "--tasks", "vowel5-4k,voicing", "--methods", "cam,gradcam,random",
+        "--batch-size", "4", "--no-progress"]
+
+
+def _run_torchrun(out: Path, procs: int) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(procs), "-m",
+           "specxai_bench", *ARGV, "--output", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "SPECXAI_PROGRESS": "0"}
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert res.returncode == 0, res.stderr[-3000:]
     return res
+
+
+def _run_one_process(run_cli, out: Path) -> None:
+    """The same command in this process with one thread per rank's worth of work (as OMP_NUM_THREADS=1)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        res = run_cli(*ARGV, "--output", out)
+    finally:
+        torch.set_num_threads(before)
+    assert res.returncode == 0, res.stderr[-3000:]
 
 
 def _rows(out: Path) -> list[tuple]:
@@ -178,16 +191,16 @@ def _rows(out: Path) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(run_cli, tmp_path_factory):
     """One process trains both tasks; then 2 processes run the same command on a folder holding only
     vowel5-4k's checkpoint: vowel5-4k is evaluated sharded, voicing is trained with DDP first."""
     root = tmp_path_factory.mktemp("dist")
     single, multi = root / "single", root / "multi"
-    _run(single, 1)
+    _run_one_process(run_cli, single)
     (multi / "checkpoints").mkdir(parents=True)
     for ckpt in (single / "checkpoints").glob("vowel5-4k-*.pt"):
         shutil.copy(ckpt, multi / "checkpoints" / ckpt.name)
-    res = _run(multi, 2)
+    res = _run_torchrun(multi, 2)
     return single, multi, res
 
 

@@ -4,42 +4,35 @@ MFA-aligned, LibriTTS-nested corpus with stress digits)."""
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from specxai_bench.data.corpora.base import Corpus
 from specxai_bench.data.corpora.export import export_corpus
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 BLOCK = re.compile(r"^```(python|bash)\n(.*?)^```", re.M | re.S)
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def blocks() -> list[tuple[str, str]]:
     return [(kind, body) for kind, body in BLOCK.findall(DOC.read_text())]
 
 
-def run_shell(body: str, cwd: Path) -> None:
-    """Each command of a shell block, ``specxai-bench`` as ``python -m specxai_bench`` of this checkout."""
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+def run_shell(body: str, run_cli) -> None:
+    """Each command of a shell block, ``specxai-bench`` run in this process (the page's folder is the cwd)."""
     for command in body.replace("\\\n", " ").strip().splitlines():
         args = shlex.split(command)
         assert args[0] == "specxai-bench", command
-        res = subprocess.run([sys.executable, "-m", "specxai_bench", *args[1:]], cwd=cwd, env=env,
-                             capture_output=True, text=True, timeout=1200)
+        res = run_cli(*args[1:])
         assert res.returncode == 0, f"{command}\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
         print(res.stdout)
         print(res.stderr[-3000:], file=sys.stderr)
 
 
-def test_every_block_of_docs_api_md_runs(small_corpus, tmp_path, monkeypatch, capsys):
+def test_every_block_of_docs_api_md_runs(small_corpus, run_cli, tmp_path, monkeypatch, capsys):
     keep = [spk for spk in dict.fromkeys(s.speaker for s in small_corpus.segments)][:8]
     vowels = {"iy", "ae", "ah", "aa", "uw"}
     corpus = Corpus("mine", tuple(s for s in small_corpus.segments if s.speaker in keep and s.label in vowels))
@@ -52,7 +45,7 @@ def test_every_block_of_docs_api_md_runs(small_corpus, tmp_path, monkeypatch, ca
         if kind == "python":
             exec(compile(body, f"{DOC}:{kind}", "exec"), namespace)
         else:
-            run_shell(body, tmp_path)
+            run_shell(body, run_cli)
     out = capsys.readouterr()
     assert "torch.Size([5, 224, 224]) (7, 7)" in out.out  # the page's printed comment is what happens
     assert "['vowel5-4k'] 1" in out.out

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -18,11 +16,10 @@ METRICS = "in_band_formant_lift,formant_band_lift@grid=auto,formant_band_lift_no
 
 
 @pytest.fixture(scope="module")
-def out(tmp_path_factory):
+def out(run_cli, tmp_path_factory):
     folder = tmp_path_factory.mktemp("validity")
-    res = subprocess.run([sys.executable, "-m", "specxai_bench", "run", "--profile", "smoke", "--tasks", "vowel5",
-                          "--methods", METHODS, "--metrics", METRICS, "--max-samples", "2", "--no-progress",
-                          "--output", str(folder)], capture_output=True, text=True, timeout=900)
+    res = run_cli("run", "--profile", "smoke", "--tasks", "vowel5", "--methods", METHODS, "--metrics", METRICS,
+                  "--max-samples", "2", "--no-progress", "--output", folder)
     assert res.returncode == 0, res.stderr[-3000:]
     return folder
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,18 +23,17 @@ def aligned(corpus: Corpus, n_speakers: int, out: Path) -> Path:
     return export_corpus(sub, out, style="mfa")
 
 
-def run(root: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "specxai_bench", "run", "--corpus", f"aligned:{root}", "--speaker-from", "grandparent",
-           "--profile", "smoke", "--epochs", "1", "--tasks", "vowel5-4k", "--methods", "cam",
-           "--metrics", "formant_band_lift", "--output", str(out), "--no-progress", *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+def run(run_cli, root: Path, out: Path, *extra: str):
+    return run_cli("run", "--corpus", f"aligned:{root}", "--speaker-from", "grandparent", "--profile", "smoke",
+                   "--epochs", "1", "--tasks", "vowel5-4k", "--methods", "cam", "--metrics", "formant_band_lift",
+                   "--output", out, "--no-progress", *extra)
 
 
-def test_eight_speakers_run_four_fold_with_every_speaker_in_one_test_fold(small_corpus, tmp_path):
+def test_eight_speakers_run_four_fold_with_every_speaker_in_one_test_fold(small_corpus, run_cli, tmp_path):
     from specxai_bench.results.board import load_stores
 
     root = aligned(small_corpus, 8, tmp_path / "corpus")
-    res = run(root, tmp_path / "out")
+    res = run(run_cli, root, tmp_path / "out")
     assert res.returncode == 0, res.stderr[-3000:]
     assert "split: 4-fold speaker cross-validation (fewer than 10 speakers: 8" in res.stderr
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -63,9 +60,9 @@ def test_eight_speakers_run_four_fold_with_every_speaker_in_one_test_fold(small_
     assert "[" in cell and re.search(r"\| n / speakers \| \d+ / 8 \|", res.stdout)  # an interval: 8 speakers
 
 
-def test_two_speakers_are_refused_naming_the_option_that_overrides(small_corpus, tmp_path):
+def test_two_speakers_are_refused_naming_the_option_that_overrides(small_corpus, run_cli, tmp_path):
     root = aligned(small_corpus, 2, tmp_path / "corpus")
-    res = run(root, tmp_path / "out")
+    res = run(run_cli, root, tmp_path / "out")
     assert res.returncode == 2, res.stderr[-2000:]
     assert "has 2 speakers (m00, m01)" in res.stderr and "--split-by utterance" in res.stderr
     assert not (tmp_path / "out" / "results.sqlite").exists()
@@ -74,8 +71,7 @@ def test_two_speakers_are_refused_naming_the_option_that_overrides(small_corpus,
 @pytest.mark.parametrize("options, match", [(["--folds", "2"], "--folds must be 0"),
                                             (["--speaker-from", "uncle"], "--speaker-from must be one of"),
                                             (["--sample-rate", "10"], "--sample-rate must be at least 1000")])
-def test_bad_corpus_options_exit_2_before_any_work(tmp_path, options, match):
-    res = subprocess.run([sys.executable, "-m", "specxai_bench", "run", "--profile", "smoke", "--output",
-                          str(tmp_path / "o"), *options], capture_output=True, text=True, timeout=300)
+def test_bad_corpus_options_exit_2_before_any_work(run_cli, tmp_path, options, match):
+    res = run_cli("run", "--profile", "smoke", "--output", tmp_path / "o", *options)
     assert res.returncode == 2 and match in res.stderr
     assert not (tmp_path / "o").exists()

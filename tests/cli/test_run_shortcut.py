@@ -2,16 +2,13 @@
 
 import json
 import sqlite3
-import subprocess
-import sys
 
 
-def test_shortcut_run_prints_the_band_removal_test(tmp_path):
+def test_shortcut_run_prints_the_band_removal_test(run_cli, tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "specxai_bench", "run", "--profile", "smoke", "--epochs", "1", "--tasks", "shortcut",
-           "--methods", "cam,uniform", "--output", str(out), "--no-progress"]
-    res = subprocess.run(cmd + ["--metrics", "shortcut_recovery,shortcut_recovery_lift,formant_band_mass"],
-                         capture_output=True, text=True, timeout=600)
+    cmd = ["run", "--profile", "smoke", "--epochs", "1", "--tasks", "shortcut", "--methods", "cam,uniform",
+           "--output", out, "--no-progress"]
+    res = run_cli(*cmd, "--metrics", "shortcut_recovery,shortcut_recovery_lift,formant_band_mass")
     assert res.returncode == 0, res.stderr[-2000:]
     assert "### shortcut — profile smoke, resnet18, 64x64 px" in res.stdout
     assert "shortcut_recovery@margin100hz" in res.stdout and "shortcut_recovery_lift@margin100hz" in res.stdout
@@ -31,7 +28,7 @@ def test_shortcut_run_prints_the_band_removal_test(tmp_path):
     assert meta["band_removal"] == check
 
     # only metrics that do not apply: nothing is scored, the removal test is still printed (model cached)
-    res2 = subprocess.run(cmd + ["--metrics", "formant_band_mass"], capture_output=True, text=True, timeout=600)
+    res2 = run_cli(*cmd, "--metrics", "formant_band_mass")
     assert res2.returncode == 0, res2.stderr[-2000:]
     assert "none of the metrics asked for applies to this task (kind shortcut)" in res2.stderr
     assert "no metric scored" in res2.stdout and "band removal test [shortcut]" in res2.stdout

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import shlex
 import sqlite3
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -20,11 +18,13 @@ ARGS = ["--profile", "smoke", "--tasks", "vowel5-4k", "--methods", "gradcam@laye
         "--metrics", "formant_band_lift@formants=1,formant_band_mass", "--max-samples", "2", "--no-progress"]
 
 
-def run(*argv: str) -> subprocess.CompletedProcess:
-    res = subprocess.run([sys.executable, "-m", "specxai_bench", "run", *argv], capture_output=True, text=True,
-                         timeout=600)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return res
+@pytest.fixture(scope="module")
+def run(run_cli):
+    def call(*argv: object):
+        res = run_cli("run", *argv)
+        assert res.returncode == 0, res.stderr[-2000:]
+        return res
+    return call
 
 
 def rows(folder) -> pd.DataFrame:
@@ -34,7 +34,7 @@ def rows(folder) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def first(tmp_path_factory):
+def first(run, tmp_path_factory):
     out = tmp_path_factory.mktemp("specs") / "a"
     return out, run(*ARGS, "--output", str(out))
 
@@ -49,7 +49,7 @@ def test_options_in_names_reach_the_rows(first):
     assert "formant_band_lift@F1,w100hz,10pct" in res.stdout and "| gradcam |" in res.stdout
 
 
-def test_the_printed_command_reproduces_the_rows(first, tmp_path):
+def test_the_printed_command_reproduces_the_rows(first, run, tmp_path):
     out, _ = first
     manifest = json.loads((out / "manifest.json").read_text())
     command = manifest["command"]
@@ -59,7 +59,7 @@ def test_the_printed_command_reproduces_the_rows(first, tmp_path):
     assert rows(again).equals(rows(out))
 
 
-def test_predicted_targets_are_new_rows_kept_apart_on_the_board(first):
+def test_predicted_targets_are_new_rows_kept_apart_on_the_board(first, run):
     out, _ = first
     before = rows(out)
     res = run(*ARGS, "--output", str(out), "--target", "predicted")

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -15,12 +13,10 @@ METRICS = "relevance_mass_accuracy,relevance_rank_accuracy,pixel_roc_auc,pixel_r
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(run_cli, tmp_path_factory):
     out = tmp_path_factory.mktemp("tf") / "run"
-    cmd = [sys.executable, "-m", "specxai_bench", "run", "--profile", "smoke", "--epochs", "8", "--speakers-per-group",
-           "6", "--tasks", "tf-shortcut", "--methods", "cam,input_energy,uniform", "--metrics", METRICS,
-           "--output", str(out), "--no-progress"]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    res = run_cli("run", "--profile", "smoke", "--epochs", "8", "--speakers-per-group", "6", "--tasks", "tf-shortcut",
+                  "--methods", "cam,input_energy,uniform", "--metrics", METRICS, "--output", out, "--no-progress")
     assert res.returncode == 0, res.stderr[-3000:]
     return out, res
 
@@ -45,7 +41,7 @@ def test_removing_the_cue_drops_accuracy_to_chance_and_removing_the_decoy_does_n
           f"{check['n_provable']}/{check['n']}")
 
 
-def test_only_the_provable_samples_are_scored_and_the_tables_say_how_many(run, tmp_path):
+def test_only_the_provable_samples_are_scored_and_the_tables_say_how_many(run, run_cli, tmp_path):
     out, res = run
     with sqlite3.connect(out / "results.sqlite") as db:
         meta = json.loads(db.execute("SELECT meta FROM models WHERE task = 'tf-shortcut'").fetchone()[0])
@@ -64,9 +60,7 @@ def test_only_the_provable_samples_are_scored_and_the_tables_say_how_many(run, t
     assert f"| n / speakers | {n} / " in res.stdout  # every cell rests on the provable samples only
     uniform = [ln for ln in res.stdout.splitlines() if ln.startswith("| *uniform*")]
     assert any("—" in ln for ln in uniform)  # rank and AUC of a constant map: NaN (no value), not 0
-    board = subprocess.run([sys.executable, "-m", "specxai_bench", "leaderboard", "--results",
-                            str(out / "results.sqlite"), "--out", str(tmp_path)], capture_output=True, text=True,
-                           timeout=600)
+    board = run_cli("leaderboard", "--results", out / "results.sqlite", "--out", tmp_path)
     assert board.returncode == 0, board.stderr[-2000:]
     assert f"scored on the {n} of 30 test samples on which the model provably uses the cue" in \
         (tmp_path / "tf-shortcut.md").read_text()
