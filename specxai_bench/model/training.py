@@ -100,8 +100,9 @@ def train_or_load(task: Task, splits: dict[str, TaskData] | Callable[[], dict[st
 
     ``splits`` may be a callable: the images are then only built when the model must be trained.
     With ``train=False`` a missing checkpoint is a CheckpointError (``recreate_hint`` says how to
-    make it). Training writes a resume state after every epoch (model, optimizer, schedule, RNG,
-    best so far), so a killed run continues from its last completed epoch with the same weights.
+    make it). Training writes a resume state after every epoch but the last (model, optimizer, schedule,
+    RNG, best so far; ~4x the weights' size, so it is skipped where the checkpoint follows at once), so a
+    killed run continues from its last saved epoch with the same weights.
     """
     config = model_config(task, profile, corpus_fingerprint, seed, weights, train_seed, split)
     chash = config_hash(config)
@@ -134,9 +135,11 @@ def train_or_load(task: Task, splits: dict[str, TaskData] | Callable[[], dict[st
     if env.is_main:
         try:
             save_checkpoint(path, model, meta)
-        except OSError as exc:  # the resume state stays: a rerun finds training finished and writes this again
-            raise TrainingError(f"could not write the checkpoint {path} ({exc.strerror or exc}); the training resume "
-                                f"state {resume.name} is kept: free disk space and rerun the same command") from None
+        except OSError as exc:  # the resume state of the epoch before the last stays (if any): a rerun trains on from it
+            kept = (f"training resumes from the state kept in {resume.name}" if resume.exists()
+                    else "the model is trained again")
+            raise TrainingError(f"could not write the checkpoint {path} ({exc.strerror or exc}); free disk space and "
+                                f"rerun the same command: {kept}") from None
         resume.unlink(missing_ok=True)
     distributed.barrier(env)
     return model.eval(), {**meta, "checkpoint": str(path), "cached": False}
@@ -199,7 +202,7 @@ def _train(model: SpectrogramClassifier, task: Task, splits: dict[str, TaskData]
             if val_acc > st["best_acc"]:
                 st.update(best_acc=val_acc, best_state=copy.deepcopy(model.state_dict()), best_epoch=epoch + 1)
             st.update(epoch=epoch + 1, seen=st["seen"] + len(train), seconds=st["seconds"] + time.time() - t0)
-            if env.is_main:
+            if env.is_main and epoch + 1 < profile.epochs:  # after the last epoch the checkpoint itself is written
                 _save_resume(resume_path, chash, model, opt, sched, gen, st)
             say(f"[{task.name}] epoch {epoch + 1}: loss {np.mean(losses):.3f}, val accuracy {val_acc:.3f} "
                 f"({len(train) / max(seconds, 1e-9):.1f} train images/s at {size} px)")

@@ -48,7 +48,7 @@ def test_disk_full_while_the_resume_state_is_written_exits_2_with_the_state_cons
 
     monkeypatch.setattr(training, "atomic_write", fills_the_disk)
     out = tmp_path / "out"
-    assert _run(out) == 2
+    assert _run(out, "--epochs", "3") == 2  # resume states after epochs 1 and 2; the checkpoint after 3
     err = capsys.readouterr().err
     assert "could not write the training resume state" in err and "after epoch 2 (No space left on device)" in err
     assert "the state after epoch 1 is kept" in err and "rerun the same command" in err
@@ -57,8 +57,28 @@ def test_disk_full_while_the_resume_state_is_written_exits_2_with_the_state_cons
     assert torch.load(resume, weights_only=True)["progress"]["epoch"] == 1  # the previous state, whole
     assert sorted(p.name for p in checkpoints.iterdir()) == [resume.name]  # no temp, no checkpoint
     monkeypatch.undo()
+    assert _run(out, "--epochs", "3") == 0
+    assert "resuming training after epoch 1" in capsys.readouterr().err
+
+
+def test_disk_full_while_the_checkpoint_is_written_keeps_the_last_resume_state(tmp_path, capsys, monkeypatch):
+    from specxai_bench.model import training
+
+    def full_disk(path, model, meta):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(training, "save_checkpoint", full_disk)
+    out = tmp_path / "out"
+    assert _run(out) == 2  # smoke: 2 epochs, a resume state after the first
+    err = capsys.readouterr().err
+    assert "could not write the checkpoint" in err and "(No space left on device); free disk space" in err
+    (resume,) = (out / "checkpoints").glob("*.resume.pt")
+    assert f"training resumes from the state kept in {resume.name}" in err
+    assert torch.load(resume, weights_only=True)["progress"]["epoch"] == 1
+    monkeypatch.undo()
     assert _run(out) == 0
     assert "resuming training after epoch 1" in capsys.readouterr().err
+    assert not list((out / "checkpoints").glob("*.resume.pt"))  # the checkpoint written, the state removed
 
 
 def _read_only_folder(tmp_path: Path) -> Path:
