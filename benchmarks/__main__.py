@@ -1,7 +1,7 @@
 """Run the benchmarks, collect their JSON into a summary, render the performance page from it.
 
     python -m benchmarks                          # every benchmark but the slow end-to-end run
-    python -m benchmarks --with-end-to-end        # ... and the slow ones: end-to-end, time to accuracy (~15 min)
+    python -m benchmarks --with-end-to-end        # ... and the slow ones: end-to-end, time to accuracy, test suite (~25 min)
     python -m benchmarks --only metric_speed,scaling
     python -m benchmarks --record                 # ... and make this run the record (see below)
     python -m benchmarks --render-only [--record] # re-render the page from the last summary
@@ -50,8 +50,9 @@ BENCHMARKS: dict[str, list[str]] = {
     "praat_vs_truth": [],
     "end_to_end": [],
     "time_to_accuracy": [],
+    "test_suite_time": [],
 }
-SLOW = {"end_to_end", "time_to_accuracy"}
+SLOW = {"end_to_end", "time_to_accuracy", "test_suite_time"}
 
 
 def machine() -> dict:
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     p.add_argument("--only", default="", help=f"comma-separated names: {', '.join(BENCHMARKS)}")
     p.add_argument("--skip", default="", help="comma-separated names to leave out")
-    p.add_argument("--with-end-to-end", action="store_true", help="also run the slow benchmarks (end_to_end, time_to_accuracy)")
+    p.add_argument("--with-end-to-end", action="store_true", help="also run the slow benchmarks (end_to_end, time_to_accuracy, test_suite_time)")
     p.add_argument("--render-only", action="store_true", help="only re-render the page from the last summary")
     p.add_argument("--record", action="store_true",
                    help=f"make this run the record: copy its results to {RESULTS}/ and render {DOC} "

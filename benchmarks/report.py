@@ -194,10 +194,21 @@ def _praat(r: dict) -> list[Row]:
                 "the synthesizer's true formants", "—", ">= 90 %", share >= 0.9)]
 
 
+def _test_suite(r: dict) -> list[Row]:
+    load = r["load_average"]
+    counts = ", ".join(f"{n} {kind}" for kind, n in r["counts"].items())
+    out = [row(f"`{r['command']}` ({counts}; load average {load['before']:.1f} before, {load['after']:.1f} after, "
+               f"{r['cores']} cores)", f"{r['wall_seconds']:.0f} s", "—", "—", "<= 300 s (5 min) on a quiet machine",
+               r["wall_seconds"] <= 300 and r["returncode"] == 0)]
+    for s in r["slowest"]:
+        out.append(row(f"slowest: `{s['test']}` ({s['phase']})", f"{s['seconds']:.1f} s"))
+    return out
+
+
 ROWS: dict[str, Callable[[dict], list[Row]]] = {
     "pipeline_speed": _pipeline, "metric_speed": _metrics, "method_speed": _methods, "scaling": _scaling,
     "training_throughput": _training, "praat_vs_truth": _praat, "end_to_end": _end_to_end,
-    "time_to_accuracy": _time_to_accuracy,
+    "time_to_accuracy": _time_to_accuracy, "test_suite_time": _test_suite,
 }
 
 TITLES = {
@@ -209,6 +220,7 @@ TITLES = {
     "time_to_accuracy": "Time to accuracy: the recipe against a plain PyTorch loop",
     "praat_vs_truth": "Praat formants vs the synthesizer's truth",
     "end_to_end": "End to end: the default run twice",
+    "test_suite_time": "The test suite's wall time",
 }
 
 ABOUT = {
@@ -271,6 +283,12 @@ ABOUT = {
         "output folder, each in a subprocess; the second run reuses the cached models and stored rows. "
         "Training dominates the first run (~95 %). Slow (10-20 minutes): run it with "
         "`python -m benchmarks --with-end-to-end` or `--only end_to_end`."),
+    "test_suite_time": (
+        "The README's test command, `python -m pytest -q` (what `.ci/run` runs after installing), in a "
+        "subprocess on this checkout, with its slowest tests. The end-to-end tests share one smoke run "
+        "through the console script (tests/conftest.py `smoke_run`); other CLI runs go through "
+        "`cli.main` in the test process, so no test pays an interpreter's start-up and imports (~4 s) "
+        "for a run. Slow (~5 minutes): `--with-end-to-end` or `--only test_suite_time`."),
 }
 
 PROFILE_NOTES = """\

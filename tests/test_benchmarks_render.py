@@ -99,3 +99,35 @@ def test_target_edge(ratio, met):
     result["pairs"]["formant_band_mass vs RelevanceMassAccuracy"]["ratio"] = ratio
     rows = [r for r in ROWS["metric_speed"](result) if r["what"].endswith("RelevanceMassAccuracy: speed")]
     assert rows[0]["met"] is met
+
+
+PYTEST_OUTPUT = """\
+........................................................................ [ 95%]
+============================= slowest 3 durations ==============================
+22.31s setup    tests/test_distributed.py::test_sharded_evaluation_gives_the_single_process_rows
+21.59s call     tests/test_resume.py::test_killed_twice_then_resumed_equals_an_uninterrupted_run
+0.50s teardown tests/x.py::test_y[a-b]
+=========================== short test summary info ============================
+SKIPPED [3] tests/methods/test_lrp.py:205: needs CUDA
+980 passed, 3 skipped in 277.06s (0:04:37)
+"""
+
+
+@pytest.mark.parametrize("wall, met", [(277.0, "yes"), (301.0, "**no**")])
+def test_the_suite_time_is_read_from_pytests_output_and_held_to_five_minutes(wall, met):
+    from benchmarks.test_suite_time import parse
+
+    parsed = parse(PYTEST_OUTPUT)
+    assert parsed["counts"] == {"passed": 980, "skipped": 3} and parsed["pytest_seconds"] == 277.06
+    assert [(s["seconds"], s["phase"]) for s in parsed["slowest"]] == [(22.31, "setup"), (21.59, "call"),
+                                                                      (0.5, "teardown")]
+    assert parsed["slowest"][2]["test"] == "tests/x.py::test_y[a-b]"
+    result = {"command": "python -m pytest -q", "wall_seconds": wall, "returncode": 0, "cores": 2,
+              "load_average": {"before": 0.5, "after": 1.5}} | parsed
+    rows = ROWS["test_suite_time"](result)
+    assert rows[0]["measured"] == f"{wall:.0f} s" and "980 passed, 3 skipped" in rows[0]["what"]
+    assert len(rows) == 4
+    doc = render({**summary(), "benchmarks": {"test_suite_time": {
+        "status": "ran", "command": "python -m benchmarks.test_suite_time", "seconds": wall, "result": result,
+        "rows": rows}}})
+    assert table_rows(doc, "`python -m pytest -q`")[0][-1] == met
