@@ -11,6 +11,7 @@ name), and the images are whatever the model takes ([B, 1, H, W] for the toolkit
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -28,7 +29,7 @@ class AttributionError(SpecXAIError):
     """A method that failed or returned non-finite values; names the method and samples."""
 
 
-class AttributionMethod:
+class AttributionMethod(ABC):
     """Base class. Subclasses set the class attributes and implement ``_attribute``.
 
     Options are explicit keyword-only arguments of the subclass's ``__init__`` (a typo fails at
@@ -99,8 +100,9 @@ class AttributionMethod:
                                    f"{(images.shape[0], *images.shape[-2:])}")
         return maps
 
+    @abstractmethod
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """Maps [B, H, W] (or [B, C, H, W], summed over C) for ``targets``."""
 
 
 class LayerAttribution(AttributionMethod):

@@ -12,6 +12,7 @@ content, so a map does not depend on which batch the sample landed in. ``band_pr
 from __future__ import annotations
 
 import zlib
+from abc import abstractmethod
 
 import torch
 
@@ -58,9 +59,9 @@ class GridBaseline(AttributionMethod):
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return to_grid(self.full_map(images), self.grid)
 
+    @abstractmethod
     def full_map(self, images: torch.Tensor) -> torch.Tensor:
         """The map [B, H, W] on the image grid, before pooling."""
-        raise NotImplementedError
 
 
 @METHODS.register()

@@ -18,6 +18,7 @@ Shared by every variant (docs/methods.md has the rule per layer type, the reason
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 
 import torch
 import torch.nn.functional as F
@@ -51,9 +52,9 @@ class LRPMethod(AttributionMethod):
                               "pixel rule): wrap a torchvision model with specxai_bench.wrap(model)")
         self.last_delta: torch.Tensor | None = None  # [B]: sum(relevance) - target logit, last call
 
+    @abstractmethod
     def composite(self, low: torch.Tensor, high: torch.Tensor) -> Composite:
         """Rules and canonizers; ``low`` / ``high`` [1, 3, 1, 1] bound the backbone's input."""
-        raise NotImplementedError
 
     @staticmethod
     def zbox_first(rule: object, low: torch.Tensor, high: torch.Tensor) -> Composite:

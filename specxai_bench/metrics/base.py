@@ -11,6 +11,7 @@ also callable the way Quantus metrics are, with keyword batches in torch or nump
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -45,7 +46,7 @@ class ScoringBatch:
     native_grid: tuple[int, int] | None = None  # rows x columns the maps were made on (None: the image grid)
 
 
-class Metric:
+class Metric(ABC):
     """Base class. Subclasses set the class attributes and implement ``score``."""
 
     name: ClassVar[str]
@@ -76,9 +77,9 @@ class Metric:
     def applies_to(self, task_kind: str) -> bool:
         return task_kind in self.task_kinds
 
+    @abstractmethod
     def score(self, batch: ScoringBatch) -> np.ndarray:
         """One float per sample, [B]."""
-        raise NotImplementedError
 
     def __call__(self, *, x_batch: Any, y_batch: Any, a_batch: Any = None, model: torch.nn.Module | None = None,
                  axis: FrequencyAxis | None = None, f0: Any = None, formants: Any = None, bands: Any = None,

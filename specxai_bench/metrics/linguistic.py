@@ -21,6 +21,7 @@ with a linguistic mask, the same sums as Quantus' RelevanceMassAccuracy / Pointi
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import NamedTuple
 
 import numpy as np
@@ -177,8 +178,9 @@ class _BandMetric(Metric):
         lo, hi = self.band()
         return band_rows(batch.axis, lo, hi)[None, :, None]
 
+    @abstractmethod
     def band(self) -> tuple[float, float]:
-        raise NotImplementedError
+        """The band (lo, hi) in Hz the metric reads."""
 
 
 class _F0Metric(_BandMetric):
