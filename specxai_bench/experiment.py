@@ -161,7 +161,10 @@ def plan(cfg: RunConfig) -> Plan:
     tasks = resolve_tasks(",".join(cfg.tasks))
     device = resolve_device(cfg.device)
     # the size overrides are checked against their minimums there (profiles.SIZE_OVERRIDES)
-    profile = resolve_profile(cfg.profile, device).with_overrides(
+    profile = resolve_profile(cfg.profile, device)
+    if cfg.epochs is None:  # a harder synthetic corpus trains longer; --epochs says exactly how long
+        profile = profile.for_corpus(cfg.corpus)
+    profile = profile.with_overrides(
         arch=cfg.arch, epochs=cfg.epochs, image_size=cfg.image_size, speakers_per_group=cfg.speakers_per_group,
         max_train_per_class=cfg.max_train_per_class)
     if cfg.speakers_per_group is not None and cfg.corpus.partition(":")[0] != "synthetic":

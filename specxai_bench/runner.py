@@ -72,8 +72,8 @@ def _run_locked(exp: Experiment) -> RunSummary:
     run_id = config_hash({**cfg.identity(), "version": __version__})
     out = Path(cfg.output)
     say = status if env.is_main else (lambda message: None)
-    say(f"specxai-bench run {run_id}: profile {profile.name} ({profile.arch}, {profile.image_size} px) "
-        f"on {device}, tasks {', '.join(t.name for t in tasks)}"
+    say(f"specxai-bench run {run_id}: profile {profile.name} ({profile.arch}, {profile.image_size} px, "
+        f"{profile.epochs} epochs) on {device}, tasks {', '.join(t.name for t in tasks)}"
         + (f", {env.world_size} processes" if env.active else ""))
     t0 = time.time()
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -30,3 +30,20 @@ def test_values_below_the_minimum_name_the_option(name, value):
 def test_the_minimums_themselves_are_accepted():
     check_size_overrides(**SIZE_OVERRIDES)
     check_size_overrides(epochs=None, image_size=None, speakers_per_group=None)
+
+
+def test_the_hard_synthetic_corpus_trains_longer_unless_epochs_are_given(tmp_path):
+    from specxai_bench.experiment import RunConfig, plan
+
+    cpu = PROFILES["cpu"]
+    assert cpu.for_corpus("synthetic:hard").epochs == 12 and cpu.for_corpus("synthetic:hard").lr == cpu.lr
+    for spec in ("synthetic", "synthetic:easy", "aligned:/data/timit", "ljspeech:a,b"):
+        assert cpu.for_corpus(spec) is cpu
+    assert PROFILES["smoke"].for_corpus("synthetic:hard").epochs == 3
+
+    def planned(**kw):
+        return plan(RunConfig(methods=("cam",), metrics=("formant_band_mass",), tasks=("voicing",), profile="smoke",
+                              device="cpu", output=tmp_path, **kw)).profile.epochs
+
+    assert planned(corpus="synthetic:hard") == 3 and planned(corpus="synthetic") == 2
+    assert planned(corpus="synthetic:hard", epochs=5) == 5  # --epochs says exactly how long

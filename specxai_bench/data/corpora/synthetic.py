@@ -85,6 +85,10 @@ VARIANTS: dict[str, dict[str, object]] = {
              "tilt_db": (0.0, 20.0), "noise": "pink", "rt60_ms": (100.0, 500.0), "drr_db": (3.0, 15.0)},
 }
 HARD_SPEAKER_FACTOR = 2  # the hard variant: twice the speakers, half the tokens each (same corpus size)
+# How many times the profile's epochs a variant's models train (unless --epochs says otherwise): on the hard
+# corpus the cpu profile's 8 one-cycle epochs left vowel5 at 0.944 and voicing at 0.932, 12 gave 0.956 and
+# 0.984 (docs/usage.md, "The hard corpus").
+EPOCH_FACTOR: dict[str, float] = {"easy": 1.0, "hard": 1.5}
 
 
 def variant(cfg: SyntheticConfig, name: str) -> SyntheticConfig:
