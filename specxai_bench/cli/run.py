@@ -115,7 +115,8 @@ def add_size_options(p: argparse.ArgumentParser) -> None:
     from ..model.profiles import SIZE_OVERRIDES
 
     p.add_argument("--epochs", type=int, default=None, metavar="N",
-                   help="override the profile's (maximum) training epochs, e.g. a reduced `paper` run on a CPU")
+                   help="override the profile's (maximum) training epochs, e.g. a reduced `paper` run on a CPU (default: "
+                        "the profile's; 1.5x on --corpus synthetic:hard)")
     p.add_argument("--image-size", type=int, default=None, metavar="PX",
                    help=f"override the profile's image size in pixels (at least {SIZE_OVERRIDES['image_size']})")
     p.add_argument("--speakers-per-group", type=int, default=None, metavar="N",

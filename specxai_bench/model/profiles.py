@@ -82,8 +82,8 @@ PROFILES: dict[str, Profile] = {
                 corpus=SyntheticConfig(speakers_per_group=3, vowel_tokens=2, consonant_tokens=1),
                 description="seconds, for tests: tiny corpus, 64 px, accuracy meaningless"),
         # the recipe measured in docs/performance.md: bf16 autocast (2x per step on this EPYC), batch 16
-        # (twice the updates per epoch at the same images/s), 8 one-cycle epochs (the hard corpus was still
-        # improving at 4 and 6), at most 500 training segments per class (bounded time on real corpora)
+        # (twice the updates per epoch at the same images/s), 8 one-cycle epochs (12 on the hard synthetic corpus:
+        # Profile.for_corpus), at most 500 training segments per class (bounded time on real corpora)
         Profile("cpu", arch="resnet18", image_size=224, epochs=8, batch_size=16, lr=2e-3,
                 corpus=SyntheticConfig(speakers_per_group=12, vowel_tokens=6, consonant_tokens=2),
                 cpu_bf16=True, max_train_per_class=500,
