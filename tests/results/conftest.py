@@ -56,3 +56,24 @@ def smoke_store(tmp_path_factory):
                             metrics=("f0_band_lift", "formant_band_lift"), tasks=("voicing", "vowel5-4k"),
                             profile="smoke", device="cpu", output=out, progress=False))
     return summary.store_path
+
+
+@pytest.fixture(scope="session")
+def smoke_report(smoke_store, tmp_path_factory):
+    """`build_report` on ``smoke_store`` (2 samples per class, 999 resamples, umask 022), once per session:
+    (folder, files written, the store's row count before the report)."""
+    import os
+    import sqlite3
+
+    from specxai_bench.results.aggregate import BoardConfig
+    from specxai_bench.results.report import build_report
+
+    with sqlite3.connect(smoke_store) as db:
+        rows_before = db.execute("SELECT COUNT(*) FROM rows").fetchone()[0]
+    out = tmp_path_factory.mktemp("report")
+    old = os.umask(0o022)
+    try:
+        written = build_report([smoke_store], out, per_class=2, cfg=BoardConfig(n_resamples=999))
+    finally:
+        os.umask(old)
+    return out, written, rows_before

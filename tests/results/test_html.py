@@ -25,13 +25,8 @@ TASKS = ["vowel5-4k", "voicing"]  # the registry's order
 
 
 @pytest.fixture(scope="module")
-def report(smoke_store, tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    old = os.umask(0o022)
-    try:
-        written = build_report([smoke_store], out, per_class=2, cfg=FAST)
-    finally:
-        os.umask(old)
+def report(smoke_report):
+    out, written, _ = smoke_report
     return out, written
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from specxai_bench.results.aggregate import BoardConfig
 from specxai_bench.results.board import build_board
-from specxai_bench.results.report import build_report, load_context
+from specxai_bench.results.report import load_context
 
 FAST = BoardConfig(n_resamples=999)
 
@@ -32,10 +32,8 @@ def test_rebuilt_test_split_and_model_match_the_run(smoke_store):
     assert acc == pytest.approx(board.sources.models[("voicing", model_id)]["test_accuracy"], abs=1e-6)
 
 
-def test_report_page_tables_and_figures(smoke_store, tmp_path):
-    before = count_rows(smoke_store)
-    out = tmp_path / "report"
-    written = build_report([smoke_store], out, per_class=2, cfg=FAST)
+def test_report_page_tables_and_figures(smoke_store, smoke_report):
+    out, written, before = smoke_report  # build_report([smoke_store], out, per_class=2), shared with test_html
     assert count_rows(smoke_store) == before  # never re-scored
     page = (out / "report.md").read_text()
     names = {p.relative_to(out).as_posix() for p in written}
