@@ -37,6 +37,21 @@ def median_seconds(fn: Callable[[], object], repeats: int) -> float:
     return float(np.median(times))
 
 
+def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median seconds of each function, called in turn within every repeat (after one warm-up each), so all
+    see the same load and clock: timed one block after another, two blocks of the same plain forward on
+    this VM once differed by 26 %, more than the margin a ratio target leaves."""
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: float(np.median(v)) for name, v in times.items()}
+
+
 def attribution_vs_forward(arch: str, batch: int, size: int, repeats: int) -> dict:
     from pytorch_grad_cam import GradCAM as PGCGradCAM
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
@@ -58,10 +73,9 @@ def attribution_vs_forward(arch: str, batch: int, size: int, repeats: int) -> di
         with PGCGradCAM(model=model, target_layers=[model.feature_layer]) as g:
             return g(input_tensor=x, targets=[ClassifierOutputTarget(int(t)) for t in y])
 
-    t = {name: median_seconds(fn, repeats) for name, fn in
-         [("forward", forward), ("cam", lambda: cam.attribute(x, y)), ("gradcam", lambda: gradcam.attribute(x, y)),
-          ("pytorch_grad_cam", pgc), ("forward_again", forward)]}
-    fwd = (t["forward"] + t["forward_again"]) / 2
+    t = interleaved_medians({"forward": forward, "cam": lambda: cam.attribute(x, y),
+                             "gradcam": lambda: gradcam.attribute(x, y), "pytorch_grad_cam": pgc}, repeats)
+    fwd = t["forward"]
     diff = float((gradcam.attribute(x, y) - torch.from_numpy(pgc())).abs().max())
     return {"arch": arch, "batch": batch, "size": size, "seconds": t,
             "cam_vs_forward": fwd / t["cam"], "gradcam_vs_forward": fwd / t["gradcam"],

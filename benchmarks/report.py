@@ -32,7 +32,7 @@ def _pipeline(r: dict) -> list[Row]:
     a = r.get("attribution")
     if a:
         s = a["seconds"]
-        fwd = (s["forward"] + s["forward_again"]) / 2
+        fwd = (s["forward"] + s["forward_again"]) / 2 if "forward_again" in s else s["forward"]  # older: two blocks
         out += [
             row(f"CAM throughput ({a['arch']}, batch {a['batch']}, {a['size']} px)", f"{s['cam']:.2f} s/batch",
                 f"plain forward {fwd:.2f} s/batch", _x(a["cam_vs_forward"]), ">= 0.9x", a["cam_vs_forward"] >= 0.9),
@@ -225,7 +225,8 @@ TITLES = {
 
 ABOUT = {
     "pipeline_speed": (
-        "One process, same model and batch for both sides. CAM needs only the forward pass (the "
+        "One process, same model and batch, the calls interleaved within every repeat (medians). CAM "
+        "needs only the forward pass (the "
         "feature map and the classifier weights); our Grad-CAM back-propagates from the logits to "
         "layer4 only, while pytorch-grad-cam back-propagates through the whole network (hence its "
         "~0.4x). Band deletion puts all perturbed copies of a batch through batched forwards instead "
