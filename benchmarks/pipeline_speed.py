@@ -27,16 +27,6 @@ import torch
 from specxai_bench.io import atomic_write_text
 
 
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
-
-
 def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     """Median seconds of each function, called in turn within every repeat (after one warm-up each), so all
     see the same load and clock: timed one block after another, two blocks of the same plain forward on

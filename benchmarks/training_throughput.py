@@ -104,13 +104,13 @@ def throughput(arch: str, profile: Profile, batch: int, steps: int, warmup: int,
         for _ in range(warmup):
             model(gpu.to_device(x_cpu, device))
         for i in range(2 * steps):
-            bf16 = bool(i % 2) and profile.cpu_bf16
+            validating = bool(i % 2)
             gpu.synchronize(device)
             t = time.perf_counter()
-            with gpu.autocast(device, cpu_bf16=bf16):
+            with gpu.autocast(device, cpu_bf16=validating and profile.cpu_bf16):
                 model(gpu.to_device(x_cpu, device)).argmax(1).cpu()
             gpu.synchronize(device)
-            evals[bool(i % 2)].append(time.perf_counter() - t)
+            evals[validating].append(time.perf_counter() - t)
     evaluate, validate = (batch / statistics.median(evals[k]) for k in (False, True))
     peak = torch.cuda.max_memory_allocated() / 2**20 if gpu.is_cuda(device) else None
     return {"arch": arch, "size": size, "batch": batch, "steps": steps, "device": device,
@@ -119,7 +119,8 @@ def throughput(arch: str, profile: Profile, batch: int, steps: int, warmup: int,
             "train_images_per_s": rate[f"recipe@{size}"], "recipe_images_per_s_by_size": {
                 s: rate[f"recipe@{s}"] for s in sizes}, "full_size_ratio": rate[f"recipe@{size}"] / plain,
             "schedule_images_per_s": schedule, "schedule_ratio": schedule / plain,
-            "eval_images_per_s": evaluate, "validation_images_per_s": validate, "peak_cuda_mb": peak, "load_average": os.getloadavg()[0],
+            "eval_images_per_s": evaluate, "validation_images_per_s": validate, "peak_cuda_mb": peak,
+            "load_average": os.getloadavg()[0],
             "seconds": {k: v for k, v in times.items()}}
 
 

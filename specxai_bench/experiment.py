@@ -160,11 +160,9 @@ def plan(cfg: RunConfig) -> Plan:
     metrics = METRICS.resolve(cfg.metrics)
     tasks = resolve_tasks(",".join(cfg.tasks))
     device = resolve_device(cfg.device)
-    # the size overrides are checked against their minimums there (profiles.SIZE_OVERRIDES)
-    profile = resolve_profile(cfg.profile, device)
-    if cfg.epochs is None:  # a harder synthetic corpus trains longer; --epochs says exactly how long
-        profile = profile.for_corpus(cfg.corpus)
-    profile = profile.with_overrides(
+    # a harder synthetic corpus trains longer (for_corpus); the size overrides, --epochs among them, then say
+    # exactly how long and are checked against their minimums there (profiles.SIZE_OVERRIDES)
+    profile = resolve_profile(cfg.profile, device).for_corpus(cfg.corpus).with_overrides(
         arch=cfg.arch, epochs=cfg.epochs, image_size=cfg.image_size, speakers_per_group=cfg.speakers_per_group,
         max_train_per_class=cfg.max_train_per_class)
     if cfg.speakers_per_group is not None and cfg.corpus.partition(":")[0] != "synthetic":

@@ -27,18 +27,14 @@ def parse(argv: list[str]):
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory):
+def two_runs(run_cli, tmp_path_factory):
     """The same smoke command twice (the second loads the model), text then JSON, the second quiet."""
     out = tmp_path_factory.mktemp("run")
-    import contextlib
-    import io
-
     texts = []
     for extra in ([], ["--format", "json", "-q"]):
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            assert main(SMOKE + ["--output", str(out), *extra]) == 0, stderr.getvalue()
-        texts.append((stdout.getvalue(), stderr.getvalue()))
+        res = run_cli(*SMOKE, "--output", out, *extra)
+        assert res.returncode == 0, res.stderr
+        texts.append((res.stdout, res.stderr))
     return out, texts
 
 
