@@ -2,16 +2,34 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
+from specxai_bench.data.corpora import synthetic
 from specxai_bench.data.corpora.synthetic import SyntheticConfig, synthesize
 from specxai_bench.data.corpora.targets import VOICED_FRICATIVES, VOWELS
 
 
 def test_deterministic_for_a_seed():
     cfg = SyntheticConfig(speakers_per_group=1, vowel_tokens=1, consonant_tokens=1)
-    a, b = synthesize(cfg), synthesize(cfg)
-    assert a.fingerprint() == b.fingerprint()
+    a = synthesize(cfg)
+    synthetic._RECENT.clear()  # synthesised again, not the kept corpus
+    b = synthesize(cfg)
+    assert a is not b and a.fingerprint() == b.fingerprint()
     c = synthesize(SyntheticConfig(speakers_per_group=1, vowel_tokens=1, consonant_tokens=1, seed=1))
     assert c.fingerprint() != a.fingerprint()
+
+
+def test_recent_corpora_are_kept_read_only_and_the_oldest_dropped():
+    configs = [SyntheticConfig(speakers_per_group=1, vowel_tokens=1, consonant_tokens=0, seed=s) for s in (7, 8, 9)]
+    first = synthesize(configs[0])
+    assert synthesize(configs[0]) is first  # kept: not synthesised again
+    seg = first.segments[0]
+    for array in (seg.audio, seg.tracks.times, seg.tracks.f0, seg.tracks.formants):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0
+    synthesize(configs[1])
+    synthesize(configs[0])  # used again: now the most recent
+    synthesize(configs[2])  # drops configs[1], the least recently used
+    assert set(synthetic._RECENT) == {configs[0], configs[2]}
+    assert synthesize(configs[0]) is first
 
 
 def test_segments_keep_speaker_and_tracks(small_corpus):

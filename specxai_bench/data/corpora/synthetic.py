@@ -313,17 +313,35 @@ def _in_context(spk: Speaker, label: str, cfg: SyntheticConfig, rng: np.random.G
     )
 
 
+# The corpora synthesised last in this process, by config: a study's grid of runs, `api` calls in a
+# notebook and repeated runs in one process synthesise each corpus once (the cpu profile's takes ~3 s).
+# Their arrays are read-only, so no caller can change what the next one gets.
+_RECENT: dict[SyntheticConfig, Corpus] = {}
+_RECENT_KEPT = 2
+
+
 def synthesize(config: SyntheticConfig | None = None, *, progress: bool = False) -> Corpus:
     """The whole corpus for ``config``: every speaker says every vowel and consonant.
 
     Each (speaker, label, token) gets its own RNG stream derived from the seed, so a segment does
-    not change when the corpus grows or another label is added.
+    not change when the corpus grows or another label is added. The result is deterministic, so the
+    last few corpora are kept and returned again (their audio and tracks are read-only).
     """
-    from ...runtime.progress import progress_bar
-
     cfg = config or SyntheticConfig()
     if cfg.variant not in VARIANTS:
         raise ValueError(f"unknown synthetic corpus variant {cfg.variant!r}; known: {', '.join(VARIANTS)}")
+    corpus = _RECENT.pop(cfg, None)
+    if corpus is None:
+        corpus = _synthesize(cfg, progress)
+    _RECENT[cfg] = corpus  # most recent last
+    while len(_RECENT) > _RECENT_KEPT:
+        del _RECENT[next(iter(_RECENT))]
+    return corpus
+
+
+def _synthesize(cfg: SyntheticConfig, progress: bool) -> Corpus:
+    from ...runtime.progress import progress_bar
+
     # a variant other than the easy one draws its speakers and tokens from streams of its own
     stream = [] if cfg.variant == "easy" else [list(VARIANTS).index(cfg.variant)]
     speakers = make_speakers(cfg, np.random.default_rng([cfg.seed, 0, *stream]))
@@ -332,9 +350,15 @@ def synthesize(config: SyntheticConfig | None = None, *, progress: bool = False)
     segments = []
     for spk, label, k in progress_bar(jobs, desc="synthesising corpus", unit="seg", enabled=progress):
         key = [cfg.seed, 1, int(spk.id[1:]), GROUPS.index(spk.group), _label_key(label), k, *stream]
-        segments.append(synthesize_segment(spk, label, cfg, np.random.default_rng(key), k))
+        segments.append(_read_only(synthesize_segment(spk, label, cfg, np.random.default_rng(key), k)))
     name = "synthetic" if cfg.variant == "easy" else f"synthetic-{cfg.variant}"
     return Corpus(name=name, segments=tuple(segments), description=f"embedded Klatt-style synthetic corpus, {cfg}")
+
+
+def _read_only(segment: Segment) -> Segment:
+    for array in (segment.audio, segment.tracks.times, segment.tracks.f0, segment.tracks.formants):
+        array.flags.writeable = False
+    return segment
 
 
 def _rms(x: np.ndarray) -> float:
