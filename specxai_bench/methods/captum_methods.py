@@ -13,7 +13,6 @@ import zlib
 from contextlib import contextmanager
 from typing import ClassVar, Iterator
 
-import captum.attr as ca
 import numpy as np
 import torch
 
@@ -22,24 +21,33 @@ from .base import METHODS, AttributionMethod, require_positive
 log = logging.getLogger(__name__)
 
 
+def captum_attr():
+    """``captum.attr``, imported on the first call: the import takes ~0.7 s of a process's start-up, and a run
+    without a Captum method never needs it."""
+    import captum.attr
+
+    return captum.attr
+
+
 class CaptumMethod(AttributionMethod):
-    """Adapter: ``captum_class(model).attribute(images, target=targets, **self._call_kwargs(images))``."""
+    """Adapter: ``captum.attr.<captum_class>(model).attribute(images, target=targets, **self._call_kwargs(images))``."""
 
     family = "gradient"
-    captum_class: ClassVar[type[ca.Attribution]]
+    captum_class: ClassVar[str]  # the name of a class in captum.attr
 
     def _call_kwargs(self, images: torch.Tensor) -> dict[str, object]:
         return {}
 
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         images = images.detach().requires_grad_()  # a new leaf: Captum would warn and set it on the caller's
-        return self.captum_class(self.model).attribute(images, target=targets, **self._call_kwargs(images))
+        explainer = getattr(captum_attr(), self.captum_class)(self.model)
+        return explainer.attribute(images, target=targets, **self._call_kwargs(images))
 
 
 @METHODS.register()
 class Saliency(CaptumMethod):
     name = "saliency"
-    captum_class = ca.Saliency
+    captum_class = "Saliency"
     cost = "1 forward + 1 backward"
     description = "Saliency: |d logit / d pixel| (Simonyan et al. 2014)"
 
@@ -50,7 +58,7 @@ class Saliency(CaptumMethod):
 @METHODS.register()
 class InputXGradient(CaptumMethod):
     name = "input_x_gradient"
-    captum_class = ca.InputXGradient
+    captum_class = "InputXGradient"
     cost = "1 forward + 1 backward"
     description = "pixel value x gradient (signed); equals IG from silence for a linear model"
 
@@ -60,7 +68,7 @@ class IntegratedGradients(CaptumMethod):
     """Gauss-Legendre path integral from silence; Captum's convergence delta is kept in ``last_delta``."""
 
     name = "integrated_gradients"
-    captum_class = ca.IntegratedGradients
+    captum_class = "IntegratedGradients"
     cost = "n_steps forwards + backwards (32)"
     description = "Integrated Gradients from the silent (all-zeros) image; sums to f(x) - f(silence)"
 
@@ -78,7 +86,7 @@ class IntegratedGradients(CaptumMethod):
         return {"internal_batch_size": self.internal_batch_size}
 
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        attr, delta = ca.IntegratedGradients(self.model).attribute(
+        attr, delta = captum_attr().IntegratedGradients(self.model).attribute(
             images, baselines=torch.zeros_like(images), target=targets, n_steps=self.n_steps,
             internal_batch_size=self.internal_batch_size, return_convergence_delta=True)
         self.last_delta = delta.detach()
@@ -107,7 +115,7 @@ class GradientShap(CaptumMethod):
     8 dB); seeded per sample from its content and ``seed``, so a map does not depend on its batch."""
 
     name = "gradient_shap"
-    captum_class = ca.GradientShap
+    captum_class = "GradientShap"
     cost = "n_samples forwards + backwards (16)"
     description = "GradientSHAP: gradients at random points between silence and the noisy input"
 
@@ -122,7 +130,7 @@ class GradientShap(CaptumMethod):
         return {"n_samples": self.n_samples, "stdevs": self.stdevs, "seed": self.seed}
 
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        explainer = ca.GradientShap(self.model)
+        explainer = captum_attr().GradientShap(self.model)
         out = []
         for image, target in zip(images[:, None], targets[:, None]):
             key = (zlib.crc32(image.detach().cpu().numpy().tobytes()) ^ self.seed) & 0xFFFFFFFF
@@ -138,7 +146,7 @@ class Occlusion(CaptumMethod):
 
     name = "occlusion"
     family = "perturbation"
-    captum_class = ca.Occlusion
+    captum_class = "Occlusion"
     cost = "1 forward per window position (27x27 = 729 at 224 px)"
     description = "Occlusion: drop of the target logit when a window is set to silence, averaged per pixel"
 

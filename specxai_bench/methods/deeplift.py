@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from types import MethodType
 from typing import Iterator
 
-import captum.attr as ca
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,6 +27,7 @@ from torch.nn.modules.utils import _pair
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
 from .base import METHODS, AttributionMethod
+from .captum_methods import captum_attr
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class DeepLift(AttributionMethod):
     def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         with deeplift_canonized(self.model), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Setting forward, backward hooks")  # removed after, as tested
-            attr, delta = ca.DeepLift(self.model).attribute(
+            attr, delta = captum_attr().DeepLift(self.model).attribute(
                 images.detach().requires_grad_(), baselines=torch.zeros_like(images), target=targets,
                 return_convergence_delta=True)
         self.last_delta = delta.detach()
