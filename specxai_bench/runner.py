@@ -268,22 +268,23 @@ def run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome
     else:
         index = [i for i, s in enumerate(test.ids) if s in wanted]
         batches = [index[i:i + cfg.batch_size] for i in range(0, len(index), cfg.batch_size)]
-    guard = ModelGuard(model)  # every plugin call must leave the model as the run trained it
-    seconds = 0.0
-    for idx in progress_bar(batches, desc=f"[{task.name}] {method.name}", unit="batch",
-                            enabled=cfg.progress and env.is_main):
+
+    def attribute_and_score(idx: list[int], guard: ModelGuard | None) -> tuple[list[ResultRow], list[str], float]:
+        """One batch: the method's maps and every metric's values on them as rows, the failures, the method's
+        seconds. With ``guard``, the model is checked (and restored) after every plugin call."""
         sub = test.subset(idx)
         images, tg = sub.images.to(device), targets[idx].to(device)
+        failures: list[str] = []
         t = time.time()
         # the method gets its own copies: what it does to its inputs cannot reach the metrics
         maps, error = call_plugin(lambda: method.attribute(images.clone(), tg.clone()), f"method {method.name}",
                                   cfg.call_timeout, guard)
-        seconds += time.time() - t
+        seconds = time.time() - t
         bad = np.ones(len(idx), bool) if maps is None else ~torch.isfinite(maps).flatten(1).all(1).cpu().numpy()
         if bad.any():
             why = error or "non-finite attribution (NaN or inf)"
-            outcome.failures.append(f"{task.name}/{method.name}: {int(bad.sum())} sample(s) failed: {why} "
-                                    f"(first: {sub.ids[int(np.argmax(bad))]})")
+            failures.append(f"{task.name}/{method.name}: {int(bad.sum())} sample(s) failed: {why} "
+                            f"(first: {sub.ids[int(np.argmax(bad))]})")
         batch = None if maps is None else ScoringBatch(torch.nan_to_num(maps), images, tg, sub.f0, sub.formants,
                                                        sub.axis, model, method, sub.bands, sub.boxes, sub.durations,
                                                        native_grid=native)
@@ -298,8 +299,23 @@ def run_method(store: ResultStore, run_id: str, task: Task, outcome: TaskOutcome
                                       err, run_id))
             failed = [j for j in range(len(idx)) if errors[j] and not bad[j]]
             if failed:
-                outcome.failures.append(f"{task.name}/{method.name}/{metric.id}: {len(failed)} sample(s) failed: "
-                                        f"{errors[failed[0]]} (first: {sub.ids[failed[0]]})")
+                failures.append(f"{task.name}/{method.name}/{metric.id}: {len(failed)} sample(s) failed: "
+                                f"{errors[failed[0]]} (first: {sub.ids[failed[0]]})")
+        return rows, failures, seconds
+
+    guard = ModelGuard(model)  # every plugin call must leave the model as the run trained it
+    seconds = 0.0
+    for idx in progress_bar(batches, desc=f"[{task.name}] {method.name}", unit="batch",
+                            enabled=cfg.progress and env.is_main):
+        # The model is compared with its snapshot once per batch (comparing every weight costs about as much as
+        # a forward pass of a small batch). Only a batch whose calls changed it runs again, checked after every
+        # call, which restores the model and discards exactly the calls that changed it: the rows are those of
+        # a check after every call, and a batch that leaves the model alone pays for one check.
+        rows, failures, call_seconds = attribute_and_score(idx, None)
+        if guard.check() is not None:
+            rows, failures, call_seconds = attribute_and_score(idx, guard)
+        outcome.failures.extend(failures)
+        seconds += call_seconds
         store.write_rows(rows)
     store.write_timing(task.name, outcome.model, method.name, options, len(index), seconds, run_id)
 
@@ -341,7 +357,9 @@ def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp
                  outcomes: list[TaskOutcome], stage_seconds: dict[str, float]) -> dict[str, Any]:
     """The run's provenance: its command (derived from ``cfg``), config, profile, device, corpus, models,
     failures, stage times and library versions."""
-    from importlib.metadata import version  # Captum's and Quantus's, without importing them (~0.7 s)
+    from importlib.metadata import (
+        version,  # Captum's and Quantus's, without importing them (~0.7 s)
+    )
 
     import torchvision
 

@@ -75,7 +75,8 @@ class ModelGuard:
     :meth:`check` compares the model with the snapshot exactly (``torch.equal`` on every parameter
     and buffer; version counters alone miss writes through ``.data``) and puts back whatever
     changed. On one CPU thread a check takes 6-23 ms for ResNet-18 and 31-106 ms for ResNet-101
-    (idle core vs load 7), ~1 % of a cam batch of 16 at 224 px (2 s / 8 s at load 7).
+    (idle core vs load 7), ~1 % of a cam batch of 16 at 224 px (2 s / 8 s at load 7); ``runner.run_method``
+    checks once per batch and reruns a batch that changed the model with a check after every call.
     """
 
     def __init__(self, model: torch.nn.Module) -> None:

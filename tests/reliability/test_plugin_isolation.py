@@ -35,6 +35,33 @@ class FlipsConv1(AttributionMethod):
         return images[:, 0]
 
 
+DELETION = "band_deletion@n_bands=4"  # a metric that reads the model, at a few forward passes per sample
+
+
+class FlipsConv1Metric(Metric):
+    """A metric that changes the weights: the metrics after it in the same batch read the model too."""
+
+    name = "test_flips_conv1_metric"
+    task_kinds = ("vowel", "voicing")
+
+    def score(self, batch: ScoringBatch) -> np.ndarray:
+        batch.model.backbone.conv1.weight.data.mul_(-1.0)
+        return np.zeros(len(batch.attributions))
+
+
+class FlipsConv1Once(FlipsConv1):
+    """Changes the weights on its first call only (a plugin whose damage does not repeat)."""
+
+    name = "test_flips_conv1_once"
+    calls = 0
+
+    def _attribute(self, images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        type(self).calls += 1
+        if type(self).calls == 1:
+            self.model.backbone.conv1.weight.data.mul_(-1.0)
+        return images[:, 0]
+
+
 class ZeroesMaps(Metric):
     name = "test_zeroes_maps"
     task_kinds = ("vowel", "voicing")
@@ -120,6 +147,40 @@ def test_a_method_that_changes_the_weights_cannot_change_later_rows(plugins, gri
     reference = grid.model().state_dict()
     assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())  # restored
     assert any("test_flips_conv1" in f and "changed the model" in f for f in dirty.failures)
+
+
+def test_a_metric_that_changes_the_weights_cannot_change_the_next_metrics_rows(plugins, grid, tmp_path):
+    plugins(FlipsConv1Metric)
+    clean = grid.run(tmp_path / "clean", grid.model(), ["cam"], [DELETION])
+    model = grid.model()
+    dirty = grid.run(tmp_path / "dirty", model, ["cam"], ["test_flips_conv1_metric", DELETION])
+    expected = grid.values(clean.rows, "cam", DELETION)
+    assert all(v is not None for v in expected)
+    assert grid.values(dirty.rows, "cam", DELETION) == expected  # scored on the restored model
+    assert grid.values(dirty.rows, "cam", "test_flips_conv1_metric") == [None] * len(expected)
+    reference = grid.model().state_dict()
+    assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())  # restored
+
+
+def test_the_model_is_checked_once_per_batch_and_a_batch_that_changed_it_is_replayed(plugins, grid, tmp_path,
+                                                                                       monkeypatch):
+    checks = []
+    real_check = ModelGuard.check
+    monkeypatch.setattr(ModelGuard, "check", lambda self: checks.append(1) or real_check(self))
+    # two batches of three, each a method call and two metric calls: one check per batch
+    grid.run(tmp_path / "clean", grid.model(), ["cam"], ["formant_band_mass", DELETION])
+    assert len(checks) == 2
+    # damage that does not repeat: the replay of the first batch, checked after every call, finds none,
+    # so every row of it stands and equals a clean run's
+    plugins(FlipsConv1Once, FlipsConv1)
+    monkeypatch.setattr(FlipsConv1Once, "calls", 0)
+    checks.clear()
+    once = grid.run(tmp_path / "once", grid.model(), ["test_flips_conv1_once"], [DELETION])
+    assert len(checks) == 1 + 2 + 1  # batch 1: its check, then one per call of its replay; batch 2: its check
+    assert all(v is not None for v in grid.values(once.rows, "test_flips_conv1_once", DELETION))
+    assert not once.failures
+    always = grid.run(tmp_path / "always", grid.model(), ["test_flips_conv1"], [DELETION])
+    assert grid.values(always.rows, "test_flips_conv1", DELETION) == [None] * 6 and always.failures
 
 
 def test_a_metric_cannot_change_the_maps_the_next_metric_scores(plugins, grid, tmp_path):
