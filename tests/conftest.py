@@ -87,9 +87,11 @@ class SmokeRun:
 
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory) -> SmokeRun:
-    """The default smoke run (three tasks, CAM and Grad-CAM) through the console entry point, once per session.
+    """The default smoke run (three tasks, CAM and Grad-CAM) through the console entry point, once per session,
+    with two epochs (the profile's one leaves no resume state for tests/test_resume.py to kill a run after).
     Read-only: a test that runs again in its folder works on a copy."""
-    argv = ("run", "--profile", "smoke", "--methods", "cam,gradcam", "--no-progress", "--batch-size", "4")
+    argv = ("run", "--profile", "smoke", "--epochs", "2", "--methods", "cam,gradcam", "--no-progress",
+            "--batch-size", "4")
     out = tmp_path_factory.mktemp("smoke-run") / "run"
     res = subprocess.run([sys.executable, "-m", "specxai_bench", *argv, "--output", str(out)],
                          capture_output=True, text=True, timeout=600)

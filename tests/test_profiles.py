@@ -39,11 +39,11 @@ def test_the_hard_synthetic_corpus_trains_longer_unless_epochs_are_given(tmp_pat
     assert cpu.for_corpus("synthetic:hard").epochs == 12 and cpu.for_corpus("synthetic:hard").lr == cpu.lr
     for spec in ("synthetic", "synthetic:easy", "aligned:/data/timit", "ljspeech:a,b"):
         assert cpu.for_corpus(spec) is cpu
-    assert PROFILES["smoke"].for_corpus("synthetic:hard").epochs == 3
+    assert PROFILES["smoke"].for_corpus("synthetic:hard").epochs == 2  # 1.5 x 1, rounded
 
     def planned(**kw):
         return plan(RunConfig(methods=("cam",), metrics=("formant_band_mass",), tasks=("voicing",), profile="smoke",
                               device="cpu", output=tmp_path, **kw)).profile.epochs
 
-    assert planned(corpus="synthetic:hard") == 3 and planned(corpus="synthetic") == 2
+    assert planned(corpus="synthetic:hard") == 2 and planned(corpus="synthetic") == 1
     assert planned(corpus="synthetic:hard", epochs=5) == 5  # --epochs says exactly how long

@@ -78,7 +78,7 @@ def check_size_overrides(**values: int | None) -> None:
 PROFILES: dict[str, Profile] = {
     p.name: p
     for p in (
-        Profile("smoke", arch="resnet18", image_size=64, epochs=2, batch_size=16, lr=1e-3,
+        Profile("smoke", arch="resnet18", image_size=64, epochs=1, batch_size=16, lr=1e-3,
                 corpus=SyntheticConfig(speakers_per_group=3, vowel_tokens=2, consonant_tokens=1),
                 description="seconds, for tests: tiny corpus, 64 px, accuracy meaningless"),
         # the recipe measured in docs/performance.md: bf16 autocast (2x per step on this EPYC), batch 16
