@@ -294,7 +294,11 @@ ABOUT = {
         "subprocess on this checkout, with its slowest tests. The end-to-end tests share one smoke run "
         "through the console script (tests/conftest.py `smoke_run`); other CLI runs go through "
         "`cli.main` in the test process, so no test pays an interpreter's start-up and imports (~4 s) "
-        "for a run. Slow (~5 minutes): `--with-end-to-end` or `--only test_suite_time`."),
+        "for a run. The smoke profile trains one epoch (tests that need a resume state ask for two); a "
+        "process synthesises each corpus config once (`synthetic.synthesize` keeps the last two); the "
+        "model guard compares the weights once per batch instead of after every plugin call; the method "
+        "tests copy one seeded model instead of initialising 125. "
+        "Slow (~4 minutes): `--with-end-to-end` or `--only test_suite_time`."),
 }
 
 PROFILE_NOTES = """\
