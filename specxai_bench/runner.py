@@ -357,9 +357,8 @@ def run_manifest(cfg: RunConfig, run_id: str, profile: Profile, device: str, exp
                  outcomes: list[TaskOutcome], stage_seconds: dict[str, float]) -> dict[str, Any]:
     """The run's provenance: its command (derived from ``cfg``), config, profile, device, corpus, models,
     failures, stage times and library versions."""
-    from importlib.metadata import (
-        version,  # Captum's and Quantus's, without importing them (~0.7 s)
-    )
+    # Captum's and Quantus's versions from their metadata: importing them takes ~0.7 s
+    from importlib.metadata import version
 
     import torchvision
 
