@@ -101,13 +101,17 @@ def git(*args: str) -> str:
         return ""
 
 
+def module_and_args(name: str) -> list[str]:
+    """``benchmarks.MODULE`` and the arguments benchmark ``name`` runs it with."""
+    return [f"benchmarks.{MODULES.get(name, name)}", *BENCHMARKS.get(name, [])]
+
+
 def run_one(name: str, results: Path) -> dict:
     """Run one benchmark in its own process; its JSON and log go to ``results`` (absolute)."""
     out = results / f"{name}.json"
     out.unlink(missing_ok=True)  # a stale result must not pass for this run's
-    module = f"benchmarks.{MODULES.get(name, name)}"
-    cmd = [sys.executable, "-m", module, *BENCHMARKS[name], "--json", str(out)]
-    shown = " ".join(["python", "-m", module, *BENCHMARKS[name]])
+    cmd = [sys.executable, "-m", *module_and_args(name), "--json", str(out)]
+    shown = " ".join(["python", "-m", *module_and_args(name)])
     print(f"\n=== {name}: {shown}", flush=True)
     log = results / "logs" / f"{name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -132,8 +136,8 @@ def previous(name: str, results: Path = RESULTS) -> dict:
     result = json.loads(path.read_text())
     date = result.get("date") or git("log", "-1", "--format=%cd", "--date=short", "--", str(results / path.name)) \
         or time.strftime("%Y-%m-%d", time.localtime(path.stat().st_mtime))
-    command = " ".join(["python", "-m", f"benchmarks.{MODULES.get(name, name)}", *BENCHMARKS.get(name, [])])
-    return {"status": "previous", "date": date, "command": command, "result": result}
+    return {"status": "previous", "date": date, "command": " ".join(["python", "-m", *module_and_args(name)]),
+            "result": result}
 
 
 def with_rows(name: str, entry: dict) -> dict:
